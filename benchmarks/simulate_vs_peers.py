@@ -1,0 +1,254 @@
+"""Independent cascade: influence_gpu against CyNetDiff and NDlib on the same workloads.
+
+Every peer gets the same graph (same CSR arcs), the same weighted-cascade probabilities
+p(u, v) = 1 / indeg(v), the same seeds (highest out-degree) and the same number of runs. Printed
+per workload: runs per second, mean spread +- standard error, and our rate divided by each
+peer's, all measured in this one process. Each timing is the median of ``--repeats`` timed calls
+after one untimed warm-up call. NDlib is pure Python and re-scans every node each iteration, so
+it is timed on ``--ndlib-runs`` runs (a rate, comparable as runs/s).
+
+Then a scaling curve: runs/s against the number of edges (Barabasi-Albert, m = 5, 1e4..1e7 arcs)
+and against the batch size, saved as PNG, with everything written to JSON.
+
+Usage:
+    python benchmarks/simulate_vs_peers.py                 # all workloads + scaling
+    python benchmarks/simulate_vs_peers.py --quick         # smaller, for a smoke test
+    python benchmarks/simulate_vs_peers.py --device cuda   # our simulator on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from influence_gpu import DiffusionGraph
+from influence_gpu.diffusion.ic import simulate_ic
+from influence_gpu.graph import assign_probabilities, load_graph
+from influence_gpu.graph.generators import barabasi_albert
+
+HERE = Path(__file__).resolve().parent
+
+
+def median_time(fn, repeats: int) -> tuple[float, object]:
+    fn()  # warm-up: caches, allocator, page faults
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def ours(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: int, device: str):
+    g = graph.to(device)
+    s = seeds.to(device)
+    gen = torch.Generator(device=device).manual_seed(0)
+
+    def call():
+        res = simulate_ic(g, s, runs, generator=gen)
+        sync(device)
+        return res
+
+    dt, res = median_time(call, repeats)
+    return runs / dt, res.mean, res.stderr
+
+
+def cynetdiff(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: int):
+    from cynetdiff.models import IndependentCascadeModel
+
+    starts = array.array("I", graph.rowptr[:-1].tolist())
+    edges = array.array("I", graph.col.tolist())
+    probs = array.array("f", graph.edge_prob.tolist())
+    model = IndependentCascadeModel(starts, edges, activation_probs=probs, rng=0)
+    model.set_seeds(seeds.tolist())
+    counts = np.empty(runs)
+
+    def call():
+        for r in range(runs):
+            model.reset_model()
+            model.advance_until_completion()
+            counts[r] = model.get_num_activated_nodes()
+        return counts
+
+    dt, c = median_time(call, repeats)
+    return runs / dt, float(c.mean()), float(c.std(ddof=1) / np.sqrt(runs))
+
+
+def ndlib(graph: DiffusionGraph, seeds: torch.Tensor, runs: int):
+    import networkx as nx
+    import ndlib.models.ModelConfig as mc
+    import ndlib.models.epidemics as ep
+
+    G = nx.DiGraph()
+    G.add_nodes_from(range(graph.num_nodes))
+    src, dst, p = graph.src.tolist(), graph.col.tolist(), graph.edge_prob.tolist()
+    G.add_edges_from(zip(src, dst))
+    cfg = mc.Configuration()
+    cfg.add_model_initial_configuration("Infected", seeds.tolist())
+    for u, v, q in zip(src, dst, p):
+        cfg.add_edge_configuration("threshold", (u, v), q)
+    counts = []
+    t0 = time.perf_counter()
+    for r in range(runs):
+        model = ep.IndependentCascadesModel(G, seed=r)
+        model.set_initial_status(cfg)
+        while True:
+            it = model.iteration(node_status=False)
+            if it["node_count"][1] == 0 and it["iteration"] > 0:
+                break
+        counts.append(it["node_count"][2])
+    dt = time.perf_counter() - t0
+    c = np.asarray(counts, dtype=float)
+    se = float(c.std(ddof=1) / np.sqrt(len(c))) if len(c) > 1 else float("nan")
+    return runs / dt, float(c.mean()), se
+
+
+def top_degree(graph: DiffusionGraph, k: int) -> torch.Tensor:
+    deg = graph.out_degree()
+    # stable: highest degree first, lower id on ties
+    order = torch.argsort(-deg * graph.num_nodes + torch.arange(graph.num_nodes), stable=True)
+    return order[:k]
+
+
+def workloads(args):
+    g = assign_probabilities(barabasi_albert(args.ba_nodes, 5, seed=0), "weighted_cascade")
+    yield f"BA n={args.ba_nodes} m=5 WC", g, top_degree(g, 50), args.runs
+    for name in ("email-Eu-core", "p2p-Gnutella08"):
+        try:
+            g = assign_probabilities(load_graph(name), "weighted_cascade")
+        except FileNotFoundError as err:
+            print(f"[skip] {name}: {err}")
+            continue
+        yield f"{name} WC", g, top_degree(g, 50), args.runs
+
+
+def fmt_row(cols, widths):
+    return "  ".join(str(c).rjust(w) for c, w in zip(cols, widths))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--ba-nodes", type=int, default=100_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--ndlib-runs", type=int, default=3)
+    ap.add_argument("--no-ndlib", action="store_true")
+    ap.add_argument("--no-scaling", action="store_true")
+    ap.add_argument("--max-edges", type=float, default=1e7)
+    ap.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    ap.add_argument("--out", default=str(HERE / "results"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.ba_nodes, args.repeats, args.ndlib_runs, args.max_edges = 100, 5000, 1, 1, 1e5
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
+          f"cpu count {os.cpu_count()}; CyNetDiff and NDlib are single-threaded CPU code")
+    widths = (28, 9, 12, 20, 12)
+    print(fmt_row(("workload", "peer", "runs/s", "mean +- se", "ours/peer"), widths))
+    results = {"device": args.device, "threads": torch.get_num_threads(), "workloads": []}
+    for name, g, seeds, runs in workloads(args):
+        rec = {"workload": name, "nodes": g.num_nodes, "edges": g.num_edges, "runs": runs}
+        rate, mean, se = ours(g, seeds, runs, args.repeats, args.device)
+        rec["influence_gpu"] = {"runs_per_s": rate, "mean": mean, "stderr": se}
+        print(fmt_row((name, "ours", f"{rate:,.1f}", f"{mean:,.1f} +- {se:.1f}", "1.00"), widths))
+        peers = [("cynetdiff", lambda: cynetdiff(g, seeds, runs, args.repeats))]
+        if not args.no_ndlib:
+            peers.append(("ndlib", lambda: ndlib(g, seeds, args.ndlib_runs)))
+        for peer, fn in peers:
+            prate, pmean, pse = fn()
+            rec[peer] = {"runs_per_s": prate, "mean": pmean, "stderr": pse, "ratio": rate / prate}
+            print(fmt_row(("", peer, f"{prate:,.1f}", f"{pmean:,.1f} +- {pse:.1f}",
+                           f"{rate / prate:,.2f}"), widths))
+        results["workloads"].append(rec)
+        sys.stdout.flush()
+
+    if not args.no_scaling:
+        results["scaling_edges"] = scaling_edges(args)
+        results["scaling_batch"] = scaling_batch(args)
+        plot(results, out / "ic_scaling.png")
+        print(f"saved {out / 'ic_scaling.png'}")
+    path = out / f"simulate_vs_peers_{args.device.replace(':', '')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"saved {path}")
+    return 0
+
+
+def scaling_edges(args):
+    print("\nscaling with graph size (BA m=5, weighted cascade, 50 top-degree seeds)")
+    print(fmt_row(("arcs", "nodes", "runs", "ours runs/s", "cynetdiff runs/s", "ratio"), (10, 9, 6, 12, 17, 7)))
+    rows = []
+    n = 1000
+    while 10 * n <= args.max_edges:
+        g = assign_probabilities(barabasi_albert(n, 5, seed=1), "weighted_cascade")
+        seeds = top_degree(g, 50)
+        runs = max(20, min(1000, int(2e8 / g.num_edges)))
+        rate, _, _ = ours(g, seeds, runs, 1, args.device)
+        prate, _, _ = cynetdiff(g, seeds, max(5, runs // 5), 1)
+        rows.append({"edges": g.num_edges, "nodes": n, "runs": runs, "ours": rate, "cynetdiff": prate})
+        print(fmt_row((g.num_edges, n, runs, f"{rate:,.1f}", f"{prate:,.1f}", f"{rate / prate:.2f}"),
+                      (10, 9, 6, 12, 17, 7)))
+        n *= 10
+    return rows
+
+
+def scaling_batch(args):
+    n = args.ba_nodes
+    print(f"\nscaling with batch size (BA n={n} m=5)")
+    g = assign_probabilities(barabasi_albert(n, 5, seed=0), "weighted_cascade")
+    seeds = top_degree(g, 50)
+    rows = []
+    for runs in (1, 10, 100, 1000, 4000):
+        if args.quick and runs > 100:
+            break
+        rate, _, _ = ours(g, seeds, runs, 1, args.device)
+        rows.append({"runs": runs, "ours": rate})
+        print(f"  batch {runs:>5}: {rate:,.1f} runs/s")
+    return rows
+
+
+def plot(results, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    rows = results["scaling_edges"]
+    ax = axes[0]
+    ax.loglog([r["edges"] for r in rows], [r["ours"] for r in rows], "o-", label=f"influence_gpu ({results['device']})")
+    ax.loglog([r["edges"] for r in rows], [r["cynetdiff"] for r in rows], "s--", label="CyNetDiff (1 thread)")
+    ax.set_xlabel("arcs (Barabasi-Albert, m = 5)")
+    ax.set_ylabel("IC runs per second")
+    ax.set_title("Runs/s against graph size")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    rows = results["scaling_batch"]
+    ax = axes[1]
+    ax.loglog([r["runs"] for r in rows], [r["ours"] for r in rows], "o-")
+    ax.set_xlabel("runs simulated together (batch)")
+    ax.set_ylabel("IC runs per second")
+    ax.set_title("Runs/s against batch size")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

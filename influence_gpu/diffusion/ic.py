@@ -1,0 +1,427 @@
+"""Batched independent cascade (Kempe, Kleinberg, Tardos 2003).
+
+A node activated at step t tries each inactive out-neighbour once at step t + 1 and succeeds with
+``edge_prob``. ``R`` runs proceed together: the state is one int32 array over (node, run) pairs
+holding ``0`` (inactive) or ``1 + activation step``, and each step expands the newly activated
+(node, run) pairs.
+
+How an expansion finds the live out-edges of a newly active (u, run) pair (``sampler``):
+
+* ``"skip"`` (default): u's out-edges are kept sorted by probability, largest first, and the live
+  ones are found by geometric skipping with thinning: from position i, jump ``G ~ Geometric(p_i)``
+  edges ahead to j, accept j with probability ``p_j / p_i`` (exact because ``p_j <= p_i``) and
+  continue from j + 1. Each edge ends up live independently with its own probability, and the
+  work per activation is about ``1 + (number of live edges)`` instead of ``outdeg(u)``.
+* ``"hash"``: every out-edge gets the counter-based coin ``hash_uniform(key, run, edge)``; the
+  same key gives the same live-edge worlds in every call (common random numbers).
+* ``"given"``: coins injected as ``edge_uniforms [R, E]`` (edge e live in run r iff
+  ``edge_uniforms[r, e] < edge_prob[e]``), for exact comparison with the pure-Python reference.
+
+Newly reached (node, run) pairs are deduplicated by claiming their slot in the state array (each
+candidate writes its own negative id, and the one whose id reads back wins), so a node is
+activated once per run even when several parents reach it in the same step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from influence_gpu.diffusion._common import draw_key, hash_uniform, iter_chunks, plan_chunks
+from influence_gpu.diffusion.results import SpreadResult, summarize
+from influence_gpu.graph.diffusion_graph import DiffusionGraph
+
+__all__ = ["simulate_ic", "simulate_ic_batch", "release_workspace", "SAMPLERS"]
+
+SAMPLERS = ("skip", "hash", "given")
+
+#: Frontier pairs expanded together; bounds the temporary tensors of one expansion.
+CURSOR_BATCH = 1 << 22
+_BYTES_PER_CURSOR = 64
+
+
+def _prepare(graph: DiffusionGraph) -> dict[str, torch.Tensor]:
+    """Out-edges sorted by probability inside each row, cached on the graph.
+
+    Returns a dict with ``rowptr`` [n+1], ``dst`` [E] (int32 targets), ``prob`` [E] (float32),
+    ``inv_rate`` [E] (-1 / log(1 - p)), ``eid`` [E] (original edge ids).
+    """
+    cache = graph._cache
+    if "ic_prep" in cache:
+        return cache["ic_prep"]
+    p = graph.require_prob()
+    n = graph.num_nodes
+    src = graph.src
+    # rows ascending, probabilities descending inside a row
+    order = torch.argsort(src.double() * 2.0 - p.double(), stable=True)
+    ps = p[order].contiguous()
+    # skip = floor(Exp(1) * inv_rate) is Geometric(p) on {0, 1, ...}: P(skip >= k) = (1 - p)^k
+    inv_rate = (-1.0 / torch.log1p(-ps.double().clamp(max=1.0))).float()
+    inv_rate = torch.where(ps >= 1.0, torch.zeros_like(inv_rate), inv_rate)
+    inv_rate = torch.where(ps <= 0.0, torch.full_like(inv_rate, float("inf")), inv_rate)
+    idx = torch.int32 if graph.num_edges < 2**31 and n < 2**31 else torch.long
+    prep = {
+        "rowptr": graph.rowptr.to(idx),
+        "dst": graph.col[order].to(idx).contiguous(),
+        "prob": ps,
+        "inv_rate": inv_rate.contiguous(),
+        "eid": order.to(idx),
+    }
+    cache["ic_prep"] = prep
+    return prep
+
+
+def _check_probabilities(graph: DiffusionGraph) -> None:
+    graph.require_prob()
+
+
+_WORKSPACE: dict[str, torch.Tensor] = {}
+
+
+def release_workspace() -> None:
+    """Free the state buffer that CPU simulations keep between calls."""
+    _WORKSPACE.clear()
+
+
+def _zeroed_state(numel: int, device: torch.device) -> torch.Tensor:
+    """A zeroed int32 buffer of ``numel`` entries.
+
+    On the CPU the buffer is kept and reused by the next call: a fresh allocation of a few hundred
+    MB costs far more in page faults than zeroing it again (the CUDA caching allocator already
+    does this on GPUs). :func:`release_workspace` frees it.
+    """
+    if device.type != "cpu":
+        return torch.zeros(numel, dtype=torch.int32, device=device)
+    buf = _WORKSPACE.get("state")
+    if buf is None or buf.numel() < numel:
+        _WORKSPACE.pop("state", None)
+        buf = torch.zeros(numel, dtype=torch.int32)
+        _WORKSPACE["state"] = buf
+        return buf[:numel]
+    out = buf[:numel]
+    out.zero_()
+    return out
+
+
+class _Chunk:
+    """State of ``R`` runs over ``n`` nodes, node-major: slot ``v * R + r``."""
+
+    def __init__(self, n: int, R: int, device: torch.device, provenance: bool) -> None:
+        self.n, self.R = n, R
+        self.idx = torch.int32 if n * R < 2**31 else torch.long
+        self.state = _zeroed_state(n * R, device)
+        self.parent = (
+            torch.full((n * R,), -1, dtype=self.idx, device=device) if provenance else None
+        )
+
+    def activate_seeds(self, nodes: torch.Tensor, runs: torch.Tensor) -> torch.Tensor:
+        flat = nodes.to(self.idx) * self.R + runs.to(self.idx)
+        self.state[flat] = 1
+        return flat
+
+    def claim(self, cand: torch.Tensor, par: torch.Tensor | None, step: int) -> torch.Tensor:
+        """Activate the distinct inactive slots among ``cand`` at ``step``; return them."""
+        fresh = self.state[cand] == 0
+        cand = cand[fresh]
+        if cand.numel() == 0:
+            return cand
+        if par is not None:
+            par = par[fresh]
+        ids = -torch.arange(1, cand.numel() + 1, dtype=torch.int32, device=cand.device)
+        self.state[cand] = ids
+        win = self.state[cand] == ids
+        cand = cand[win]
+        self.state[cand] = step + 1
+        if self.parent is not None and par is not None:
+            self.parent[cand] = par[win].to(self.parent.dtype)
+        return cand
+
+
+def _expand_skip(
+    prep: dict[str, torch.Tensor],
+    chunk: _Chunk,
+    frontier: torch.Tensor,
+    step: int,
+    generator: torch.Generator | None,
+    want_parent: bool,
+) -> torch.Tensor:
+    """Activate live out-neighbours of ``frontier`` slots by geometric skipping."""
+    R = chunk.R
+    rowptr, dst, prob, inv_rate = prep["rowptr"], prep["dst"], prep["prob"], prep["inv_rate"]
+    new: list[torch.Tensor] = []
+    for start in range(0, frontier.numel(), CURSOR_BATCH):
+        fr = frontier[start : start + CURSOR_BATCH]
+        u = torch.div(fr, R, rounding_mode="floor")
+        r = fr - u * R
+        cur = torch.stack([rowptr[u], rowptr[u + 1], r.to(rowptr.dtype), u.to(rowptr.dtype)])
+        cur = cur[:, cur[0] < cur[1]]
+        while cur.shape[1]:
+            pos, end = cur[0], cur[1]
+            m = pos.numel()
+            expo = torch.empty(m, device=pos.device).exponential_(generator=generator)
+            skip = torch.floor(expo * inv_rate[pos])  # Geometric(p_pos); inf when p_pos == 0
+            j = pos + torch.minimum(skip, (end - pos).to(skip.dtype)).to(pos.dtype)
+            jc = torch.minimum(j, end - 1)
+            thin = torch.rand(m, device=pos.device, generator=generator)
+            live = (thin * prob[pos] < prob[jc]) & (j < end)
+            if bool(live.any()):
+                cand = dst[jc[live]].to(chunk.idx) * R + cur[2][live].to(chunk.idx)
+                par = cur[3][live] if want_parent else None
+                new.append(chunk.claim(cand, par, step))
+            cur[0] = j + 1
+            cur = cur[:, cur[0] < end]
+    return torch.cat(new) if new else frontier[:0]
+
+
+def _expand_coins(
+    graph: DiffusionGraph,
+    chunk: _Chunk,
+    frontier: torch.Tensor,
+    step: int,
+    coin: Any,
+    want_parent: bool,
+) -> torch.Tensor:
+    """Activate live out-neighbours of ``frontier`` testing one coin per out-edge."""
+    R = chunk.R
+    rowptr, col, prob = graph.rowptr, graph.col, graph.edge_prob
+    new: list[torch.Tensor] = []
+    for start in range(0, frontier.numel(), CURSOR_BATCH):
+        fr = frontier[start : start + CURSOR_BATCH].long()
+        u = torch.div(fr, R, rounding_mode="floor")
+        r = fr - u * R
+        deg = rowptr[u + 1] - rowptr[u]
+        if int(deg.sum()) == 0:
+            continue
+        owner = torch.repeat_interleave(torch.arange(fr.numel(), device=fr.device), deg)
+        offset = torch.arange(owner.numel(), device=fr.device) - torch.repeat_interleave(
+            torch.cumsum(deg, 0) - deg, deg
+        )
+        e = rowptr[u][owner] + offset
+        live = coin(r[owner], e) < prob[e]
+        cand = col[e[live]] * R + r[owner[live]]
+        par = u[owner[live]] if want_parent else None
+        new.append(chunk.claim(cand.to(chunk.idx), par, step))
+    return torch.cat(new) if new else frontier[:0]
+
+
+def _run_chunk(
+    graph: DiffusionGraph,
+    R: int,
+    init_nodes: torch.Tensor,
+    init_runs: torch.Tensor,
+    *,
+    sampler: str,
+    generator: torch.Generator | None,
+    coin: Any = None,
+    provenance: bool = False,
+) -> _Chunk:
+    chunk = _Chunk(graph.num_nodes, R, graph.device, provenance)
+    frontier = chunk.activate_seeds(init_nodes, init_runs)
+    prep = _prepare(graph) if sampler == "skip" else None
+    step = 0
+    while frontier.numel():
+        step += 1
+        if sampler == "skip":
+            frontier = _expand_skip(prep, chunk, frontier, step, generator, provenance)
+        else:
+            frontier = _expand_coins(graph, chunk, frontier, step, coin, provenance)
+    chunk.steps = step - 1
+    return chunk
+
+
+def _bytes_per_run(n: int, provenance: bool) -> int:
+    # state (int32) + current and next frontier lists (int32 worst case n each) + parent
+    return n * (4 + 4 + 4 + (8 if provenance else 0))
+
+
+def _fixed_bytes(graph: DiffusionGraph) -> int:
+    return graph.num_edges * 16 + min(CURSOR_BATCH, 1 << 22) * _BYTES_PER_CURSOR
+
+
+def simulate_ic(
+    graph: DiffusionGraph,
+    seeds: torch.Tensor,
+    num_samples: int,
+    *,
+    generator: torch.Generator | None = None,
+    memory_budget: int | None = None,
+    sampler: str | None = None,
+    key: int | None = None,
+    edge_uniforms: torch.Tensor | None = None,
+    return_provenance: bool = False,
+) -> SpreadResult:
+    """Simulate ``num_samples`` independent-cascade runs from ``seeds`` at once.
+
+    Args:
+        graph: graph with ``edge_prob`` (IC probabilities).
+        seeds: ``[k]`` int64 internal node ids (distinct).
+        num_samples: number of runs ``R``.
+        generator: random generator on the graph's device.
+        memory_budget: bytes the call may allocate (default
+            :data:`~influence_gpu.diffusion._common.DEFAULT_MEMORY_BUDGET`); runs are split into
+            chunks that fit, and a run that cannot fit is refused before any work.
+        sampler: ``"skip"`` (default), ``"hash"`` (common random numbers through ``key``) or
+            ``"given"`` (default when ``edge_uniforms`` is passed). See the module docstring.
+        key: hash key for ``sampler="hash"`` (default: drawn from ``generator``).
+        edge_uniforms: ``[R, E]`` injected coins in CSR edge order.
+        return_provenance: also return the activation step and activating parent per run.
+
+    Returns:
+        :class:`SpreadResult`; with provenance, ``activation_step [R, n]`` (int32, -1 never,
+        0 seeds) and ``parent [R, n]`` (int64, -1 for seeds and inactive nodes).
+
+    Shapes:
+        seeds ``[k]``, edge_uniforms ``[R, E]``, node_prob ``[n]``, spreads ``[R]``.
+    """
+    return _simulate_sets(
+        graph,
+        [seeds],
+        num_samples,
+        generator=generator,
+        memory_budget=memory_budget,
+        sampler=sampler,
+        key=key,
+        edge_uniforms=edge_uniforms,
+        provenance=return_provenance,
+    )[0]
+
+
+def simulate_ic_batch(
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    *,
+    generator: torch.Generator | None = None,
+    memory_budget: int | None = None,
+    sampler: str | None = None,
+    key: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Expected IC spread of many seed sets, all ``S x num_samples`` runs batched together.
+
+    This is the oracle behind greedy / CELF: one call evaluates every candidate set. With
+    ``sampler="hash"`` and a fixed ``key`` all sets are evaluated on the same live-edge worlds
+    (run r of every set uses the same coins), so differences between candidates are not masked
+    by sampling noise.
+
+    Returns:
+        ``(means [S], stderrs [S])`` as float64 tensors on the CPU.
+    """
+    results = _simulate_sets(
+        graph,
+        list(seed_sets),
+        num_samples,
+        generator=generator,
+        memory_budget=memory_budget,
+        sampler=sampler,
+        key=key,
+        edge_uniforms=None,
+        provenance=False,
+    )
+    means = torch.tensor([res.mean for res in results], dtype=torch.float64)
+    stderrs = torch.tensor([res.stderr for res in results], dtype=torch.float64)
+    return means, stderrs
+
+
+def _simulate_sets(
+    graph: DiffusionGraph,
+    seed_sets: list[torch.Tensor],
+    num_samples: int,
+    *,
+    generator: torch.Generator | None,
+    memory_budget: int | None,
+    sampler: str | None,
+    key: int | None,
+    edge_uniforms: torch.Tensor | None,
+    provenance: bool,
+) -> list[SpreadResult]:
+    _check_probabilities(graph)
+    n, device = graph.num_nodes, graph.device
+    if sampler is None:
+        sampler = "given" if edge_uniforms is not None else "skip"
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if sampler == "given":
+        if edge_uniforms is None:
+            raise ValueError("sampler='given' needs edge_uniforms of shape [num_samples, num_edges]")
+        if tuple(edge_uniforms.shape) != (num_samples, graph.num_edges):
+            raise ValueError(
+                f"edge_uniforms must have shape [num_samples, num_edges] = "
+                f"[{num_samples}, {graph.num_edges}], got {list(edge_uniforms.shape)}"
+            )
+        edge_uniforms = edge_uniforms.to(device)
+    if sampler == "hash" and key is None:
+        key = draw_key(generator) if generator is not None else draw_key(torch.Generator().manual_seed(0))
+    seed_sets = [s.to(device).long().reshape(-1) for s in seed_sets]
+
+    S = len(seed_sets)
+    total = S * num_samples
+    chunk_runs = plan_chunks(
+        total,
+        _bytes_per_run(n, provenance),
+        memory_budget,
+        fixed_bytes=_fixed_bytes(graph),
+        what=f"IC simulation on {n} nodes",
+    )
+    spreads = torch.empty(total, dtype=torch.long)
+    node_count = torch.zeros(S, n, dtype=torch.long, device=device)
+    steps = torch.full((total, n), -1, dtype=torch.int32) if provenance else None
+    parents = torch.full((total, n), -1, dtype=torch.long) if provenance else None
+    max_steps = 0
+    sizes = torch.tensor([s.numel() for s in seed_sets], device=device)
+    set_nodes = torch.cat(seed_sets) if S else torch.empty(0, dtype=torch.long, device=device)
+    set_ptr = torch.zeros(S + 1, dtype=torch.long, device=device)
+    set_ptr[1:] = torch.cumsum(sizes, 0)
+
+    for start, size in iter_chunks(total, chunk_runs):
+        slots = torch.arange(start, start + size, device=device)
+        set_of = torch.div(slots, num_samples, rounding_mode="floor")
+        k = sizes[set_of]
+        owner = torch.repeat_interleave(torch.arange(size, device=device), k)
+        within = torch.arange(owner.numel(), device=device) - torch.repeat_interleave(
+            torch.cumsum(k, 0) - k, k
+        )
+        init_nodes = set_nodes[set_ptr[set_of[owner]] + within]
+        local_run = slots - set_of * num_samples  # run index within its set: CRN across sets
+
+        coin = None
+        if sampler == "given":
+            coin = lambda r, e, _u=edge_uniforms, _lr=local_run: _u[_lr[r], e]  # noqa: E731
+        elif sampler == "hash":
+            coin = lambda r, e, _lr=local_run: hash_uniform(key, _lr[r], e)  # noqa: E731
+
+        chunk = _run_chunk(
+            graph, size, init_nodes, owner, sampler=sampler, generator=generator, coin=coin,
+            provenance=provenance,
+        )
+        max_steps = max(max_steps, chunk.steps)
+        active = (chunk.state != 0).view(n, size)
+        spreads[start : start + size] = active.sum(0).cpu()
+        for s in range(start // num_samples, (start + size - 1) // num_samples + 1):
+            lo = max(s * num_samples, start) - start
+            hi = min((s + 1) * num_samples, start + size) - start
+            node_count[s] += active[:, lo:hi].sum(1)
+        if provenance:
+            steps[start : start + size] = (chunk.state.view(n, size).t() - 1).cpu()
+            parents[start : start + size] = chunk.parent.view(n, size).t().long().cpu()
+        del chunk, active
+
+    out = []
+    for s in range(S):
+        sp = spreads[s * num_samples : (s + 1) * num_samples]
+        mean, stderr = summarize(sp)
+        out.append(
+            SpreadResult(
+                mean=mean,
+                stderr=stderr,
+                num_samples=num_samples,
+                node_prob=(node_count[s].double() / num_samples).float(),
+                spreads=sp,
+                model="ic",
+                activation_step=None if steps is None else steps[s * num_samples : (s + 1) * num_samples],
+                parent=None if parents is None else parents[s * num_samples : (s + 1) * num_samples],
+                extra={"max_steps": max_steps, "sampler": sampler},
+            )
+        )
+    return out
