@@ -3,8 +3,8 @@
 Every peer gets the same graph (same CSR arcs), the same weighted-cascade probabilities
 p(u, v) = 1 / indeg(v), the same seeds (highest out-degree) and the same number of runs. Printed
 per workload: runs per second, mean spread +- standard error, and our rate divided by each
-peer's, all measured in this one process. Each timing is the median of ``--repeats`` timed calls
-after one untimed warm-up call. NDlib is pure Python and re-scans every node each iteration, so
+peer's, all measured in this one process. Each rate is the median of ``--repeats`` timed calls,
+interleaved between contenders, after one untimed warm-up call. NDlib is pure Python and re-scans every node each iteration, so
 it is timed on ``--ndlib-runs`` runs (a rate, comparable as runs/s).
 
 Then a scaling curve: runs/s against the number of edges (Barabasi-Albert, m = 5, 1e4..1e7 arcs)
@@ -38,22 +38,13 @@ from influence_gpu.graph.generators import barabasi_albert
 HERE = Path(__file__).resolve().parent
 
 
-def median_time(fn, repeats: int) -> tuple[float, object]:
-    fn()  # warm-up: caches, allocator, page faults
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def ours(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: int, device: str):
+def ours_call(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, device: str):
+    """A zero-argument callable running our simulator; returns (mean, stderr)."""
     g = graph.to(device)
     s = seeds.to(device)
     gen = torch.Generator(device=device).manual_seed(0)
@@ -61,13 +52,13 @@ def ours(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: int, de
     def call():
         res = simulate_ic(g, s, runs, generator=gen)
         sync(device)
-        return res
+        return res.mean, res.stderr
 
-    dt, res = median_time(call, repeats)
-    return runs / dt, res.mean, res.stderr
+    return call
 
 
-def cynetdiff(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: int):
+def cynetdiff_call(graph: DiffusionGraph, seeds: torch.Tensor, runs: int):
+    """A zero-argument callable running CyNetDiff ``runs`` times; returns (mean, stderr)."""
     from cynetdiff.models import IndependentCascadeModel
 
     starts = array.array("I", graph.rowptr[:-1].tolist())
@@ -82,10 +73,27 @@ def cynetdiff(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, repeats: in
             model.reset_model()
             model.advance_until_completion()
             counts[r] = model.get_num_activated_nodes()
-        return counts
+        return float(counts.mean()), float(counts.std(ddof=1) / np.sqrt(runs))
 
-    dt, c = median_time(call, repeats)
-    return runs / dt, float(c.mean()), float(c.std(ddof=1) / np.sqrt(runs))
+    return call
+
+
+def interleaved(calls: dict, runs: dict, repeats: int) -> dict:
+    """Time several callables alternately (after one warm-up each); median runs/s per name.
+
+    Alternating the calls exposes every contender to the same drift of the machine (clock,
+    other processes), so the ratios stay meaningful on a noisy shared CPU.
+    """
+    out = {name: fn() for name, fn in calls.items()}  # warm-up: caches, allocator, page faults
+    times = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            t0 = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+    return {
+        name: (runs[name] / statistics.median(times[name]), *out[name]) for name in calls
+    }
 
 
 def ndlib(graph: DiffusionGraph, seeds: torch.Tensor, runs: int):
@@ -145,7 +153,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--ba-nodes", type=int, default=100_000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--ndlib-runs", type=int, default=3)
     ap.add_argument("--no-ndlib", action="store_true")
     ap.add_argument("--no-scaling", action="store_true")
@@ -165,14 +173,18 @@ def main(argv=None) -> int:
     results = {"device": args.device, "threads": torch.get_num_threads(), "workloads": []}
     for name, g, seeds, runs in workloads(args):
         rec = {"workload": name, "nodes": g.num_nodes, "edges": g.num_edges, "runs": runs}
-        rate, mean, se = ours(g, seeds, runs, args.repeats, args.device)
+        timed = interleaved(
+            {"ours": ours_call(g, seeds, runs, args.device), "cynetdiff": cynetdiff_call(g, seeds, runs)},
+            {"ours": runs, "cynetdiff": runs},
+            args.repeats,
+        )
+        rate, mean, se = timed["ours"]
         rec["influence_gpu"] = {"runs_per_s": rate, "mean": mean, "stderr": se}
         print(fmt_row((name, "ours", f"{rate:,.1f}", f"{mean:,.1f} +- {se:.1f}", "1.00"), widths))
-        peers = [("cynetdiff", lambda: cynetdiff(g, seeds, runs, args.repeats))]
+        peers = [("cynetdiff", timed["cynetdiff"])]
         if not args.no_ndlib:
-            peers.append(("ndlib", lambda: ndlib(g, seeds, args.ndlib_runs)))
-        for peer, fn in peers:
-            prate, pmean, pse = fn()
+            peers.append(("ndlib", ndlib(g, seeds, args.ndlib_runs)))
+        for peer, (prate, pmean, pse) in peers:
             rec[peer] = {"runs_per_s": prate, "mean": pmean, "stderr": pse, "ratio": rate / prate}
             print(fmt_row(("", peer, f"{prate:,.1f}", f"{pmean:,.1f} +- {pse:.1f}",
                            f"{rate / prate:,.2f}"), widths))
@@ -199,8 +211,13 @@ def scaling_edges(args):
         g = assign_probabilities(barabasi_albert(n, 5, seed=1), "weighted_cascade")
         seeds = top_degree(g, 50)
         runs = max(20, min(1000, int(2e8 / g.num_edges)))
-        rate, _, _ = ours(g, seeds, runs, 1, args.device)
-        prate, _, _ = cynetdiff(g, seeds, max(5, runs // 5), 1)
+        peer_runs = max(5, runs // 5)
+        timed = interleaved(
+            {"ours": ours_call(g, seeds, runs, args.device), "cynetdiff": cynetdiff_call(g, seeds, peer_runs)},
+            {"ours": runs, "cynetdiff": peer_runs},
+            1,
+        )
+        rate, prate = timed["ours"][0], timed["cynetdiff"][0]
         rows.append({"edges": g.num_edges, "nodes": n, "runs": runs, "ours": rate, "cynetdiff": prate})
         print(fmt_row((g.num_edges, n, runs, f"{rate:,.1f}", f"{prate:,.1f}", f"{rate / prate:.2f}"),
                       (10, 9, 6, 12, 17, 7)))
@@ -217,7 +234,7 @@ def scaling_batch(args):
     for runs in (1, 10, 100, 1000, 4000):
         if args.quick and runs > 100:
             break
-        rate, _, _ = ours(g, seeds, runs, 1, args.device)
+        rate = interleaved({"ours": ours_call(g, seeds, runs, args.device)}, {"ours": runs}, 1)["ours"][0]
         rows.append({"runs": runs, "ours": rate})
         print(f"  batch {runs:>5}: {rate:,.1f} runs/s")
     return rows

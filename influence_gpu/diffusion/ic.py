@@ -60,9 +60,11 @@ def _prepare(graph: DiffusionGraph) -> dict[str, torch.Tensor]:
     # skip = floor(Exp(1) * inv_rate) is Geometric(p) on {0, 1, ...}: P(skip >= k) = (1 - p)^k
     inv_rate = (-1.0 / torch.log1p(-ps.double().clamp(max=1.0))).float()
     inv_rate = torch.where(ps >= 1.0, torch.zeros_like(inv_rate), inv_rate)
-    inv_rate = torch.where(ps <= 0.0, torch.full_like(inv_rate, float("inf")), inv_rate)
-    idx = torch.int32 if graph.num_edges < 2**31 and n < 2**31 else torch.long
+    # p == 0: a huge finite rate (not inf: 0 * inf is nan); such edges are never accepted anyway
+    inv_rate = torch.where(ps <= 0.0, torch.full_like(inv_rate, 1e30), inv_rate)
+    idx = torch.int32 if graph.num_edges < 2**31 - 2**30 else torch.long
     prep = {
+        "max_degree": int(graph.out_degree().max()),
         "rowptr": graph.rowptr.to(idx),
         "dst": graph.col[order].to(idx).contiguous(),
         "prob": ps,
@@ -116,10 +118,21 @@ class _Chunk:
             torch.full((n * R,), -1, dtype=self.idx, device=device) if provenance else None
         )
 
+        self.run_count = torch.zeros(R, dtype=torch.long, device=device)
+        self.node_count = torch.zeros(n, dtype=torch.long, device=device)
+
     def activate_seeds(self, nodes: torch.Tensor, runs: torch.Tensor) -> torch.Tensor:
         flat = nodes.to(self.idx) * self.R + runs.to(self.idx)
         self.state[flat] = 1
+        self.count(flat)
         return flat
+
+    def count(self, flat: torch.Tensor) -> None:
+        """Add newly activated slots to the per-run and per-node activation counts."""
+        if flat.numel():
+            node = torch.div(flat, self.R, rounding_mode="floor")
+            self.run_count += torch.bincount(flat - node * self.R, minlength=self.R)
+            self.node_count += torch.bincount(node, minlength=self.n)
 
     def claim(self, cand: torch.Tensor, par: torch.Tensor | None, step: int) -> torch.Tensor:
         """Activate the distinct inactive slots among ``cand`` at ``step``; return them."""
@@ -147,32 +160,100 @@ def _expand_skip(
     generator: torch.Generator | None,
     want_parent: bool,
 ) -> torch.Tensor:
-    """Activate live out-neighbours of ``frontier`` slots by geometric skipping."""
+    """Activate live out-neighbours of ``frontier`` slots by geometric skipping.
+
+    Each frontier slot becomes a cursor ``(pos, end, run[, node])`` over its node's out-edges
+    (sorted by probability, largest first). One loop iteration moves every cursor to its next
+    landing ``j = pos + Geometric(p_pos)``, thins it with ``p_j / p_pos`` and drops cursors that
+    ran off their row; cursors die after about ``1 + live edges`` iterations.
+    """
     R = chunk.R
     rowptr, dst, prob, inv_rate = prep["rowptr"], prep["dst"], prep["prob"], prep["inv_rate"]
+    idx = torch.long if torch.long in (rowptr.dtype, chunk.idx) else torch.int32
+    cap = float(prep["max_degree"] + 1)
     new: list[torch.Tensor] = []
     for start in range(0, frontier.numel(), CURSOR_BATCH):
-        fr = frontier[start : start + CURSOR_BATCH]
+        fr = frontier[start : start + CURSOR_BATCH].to(idx)
         u = torch.div(fr, R, rounding_mode="floor")
-        r = fr - u * R
-        cur = torch.stack([rowptr[u], rowptr[u + 1], r.to(rowptr.dtype), u.to(rowptr.dtype)])
+        rows = [rowptr[u].to(idx), rowptr[u + 1].to(idx), fr - u * R]
+        if want_parent:
+            rows.append(u)
+        cur = torch.stack(rows)
         cur = cur[:, cur[0] < cur[1]]
         while cur.shape[1]:
             pos, end = cur[0], cur[1]
-            m = pos.numel()
-            expo = torch.empty(m, device=pos.device).exponential_(generator=generator)
-            skip = torch.floor(expo * inv_rate[pos])  # Geometric(p_pos); inf when p_pos == 0
-            j = pos + torch.minimum(skip, (end - pos).to(skip.dtype)).to(pos.dtype)
+            coins = torch.rand(2, pos.numel(), device=pos.device, generator=generator)
+            # Exp(1) * inv_rate, floored, is Geometric(p_pos); capped so that it fits the index
+            skip = torch.log1p(coins[0].neg_()).neg_().mul_(inv_rate[pos]).clamp_(max=cap)
+            j = pos + skip.to(idx)
             jc = torch.minimum(j, end - 1)
-            thin = torch.rand(m, device=pos.device, generator=generator)
-            live = (thin * prob[pos] < prob[jc]) & (j < end)
-            if bool(live.any()):
-                cand = dst[jc[live]].to(chunk.idx) * R + cur[2][live].to(chunk.idx)
-                par = cur[3][live] if want_parent else None
+            live = (coins[1].mul_(prob[pos]) < prob[jc]).logical_and_(j < end)
+            hit = live.nonzero().squeeze(1)
+            if hit.numel():
+                cand = dst[jc[hit]].to(chunk.idx) * R + cur[2][hit].to(chunk.idx)
+                par = cur[3][hit] if want_parent else None
                 new.append(chunk.claim(cand, par, step))
-            cur[0] = j + 1
-            cur = cur[:, cur[0] < end]
+            j += 1
+            cur[0] = j
+            cur = cur[:, j < end]
     return torch.cat(new) if new else frontier[:0]
+
+
+def _run_skip_queue(
+    prep: dict[str, torch.Tensor],
+    chunk: _Chunk,
+    frontier: torch.Tensor,
+    generator: torch.Generator | None,
+) -> int:
+    """Spread from ``frontier`` by geometric skipping, without waiting for BFS steps.
+
+    The final active set of IC is the set reachable from the seeds over live edges, whatever the
+    order in which edges are tested, as long as each (edge, run) coin is drawn at most once and
+    each activated node is expanded once. So instead of finishing step t before step t + 1, every
+    iteration advances all open cursors at once, and the slots they activate open new cursors
+    that join the next iteration. This needs far fewer (and fuller) tensor iterations than the
+    step-synchronous loop on long, thin cascades. Activation steps are not BFS depths here, so
+    provenance uses the step-synchronous loop.
+
+    Returns:
+        Number of iterations.
+    """
+    R = chunk.R
+    rowptr, dst, prob, inv_rate = prep["rowptr"], prep["dst"], prep["prob"], prep["inv_rate"]
+    idx = torch.long if torch.long in (rowptr.dtype, chunk.idx) else torch.int32
+    cap = float(prep["max_degree"] + 1)
+
+    def open_cursors(slots: torch.Tensor) -> torch.Tensor:
+        slots = slots.to(idx)
+        u = torch.div(slots, R, rounding_mode="floor")
+        cur = torch.stack([rowptr[u].to(idx), rowptr[u + 1].to(idx), slots - u * R])
+        return cur[:, cur[0] < cur[1]]
+
+    cur = open_cursors(frontier)
+    it = 0
+    while cur.shape[1]:
+        it += 1
+        work, rest = cur[:, :CURSOR_BATCH], cur[:, CURSOR_BATCH:]
+        pos, end = work[0], work[1]
+        coins = torch.rand(2, pos.numel(), device=pos.device, generator=generator)
+        skip = torch.log1p(coins[0].neg_()).neg_().mul_(inv_rate[pos]).clamp_(max=cap)
+        j = pos + skip.to(idx)
+        jc = torch.minimum(j, end - 1)
+        live = (coins[1].mul_(prob[pos]) < prob[jc]).logical_and_(j < end)
+        hit = live.nonzero().squeeze(1)
+        j += 1
+        work[0] = j
+        parts = [work[:, j < end]]
+        if rest.shape[1]:
+            parts.append(rest)
+        if hit.numel():
+            cand = dst[jc[hit]].to(chunk.idx) * R + work[2][hit].to(chunk.idx)
+            fresh = chunk.claim(cand, None, it)
+            if fresh.numel():
+                chunk.count(fresh)
+                parts.append(open_cursors(fresh))
+        cur = parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+    return it
 
 
 def _expand_coins(
@@ -220,6 +301,9 @@ def _run_chunk(
     chunk = _Chunk(graph.num_nodes, R, graph.device, provenance)
     frontier = chunk.activate_seeds(init_nodes, init_runs)
     prep = _prepare(graph) if sampler == "skip" else None
+    if sampler == "skip" and not provenance:
+        chunk.steps = _run_skip_queue(prep, chunk, frontier, generator)
+        return chunk
     step = 0
     while frontier.numel():
         step += 1
@@ -227,13 +311,15 @@ def _run_chunk(
             frontier = _expand_skip(prep, chunk, frontier, step, generator, provenance)
         else:
             frontier = _expand_coins(graph, chunk, frontier, step, coin, provenance)
+        chunk.count(frontier)
     chunk.steps = step - 1
     return chunk
 
 
 def _bytes_per_run(n: int, provenance: bool) -> int:
-    # state (int32) + current and next frontier lists (int32 worst case n each) + parent
-    return n * (4 + 4 + 4 + (8 if provenance else 0))
+    # state (int32) + open cursors / frontier lists (3 int32 per slot in the worst case, every
+    # node open in every run at once) + parent with provenance
+    return n * (4 + 12 + (8 if provenance else 0))
 
 
 def _fixed_bytes(graph: DiffusionGraph) -> int:
@@ -365,7 +451,8 @@ def _simulate_sets(
         what=f"IC simulation on {n} nodes",
     )
     spreads = torch.empty(total, dtype=torch.long)
-    node_count = torch.zeros(S, n, dtype=torch.long, device=device)
+    # per-node counts only for a single set (the batch oracle needs the means alone)
+    node_count = torch.zeros(1, n, dtype=torch.long, device=device)
     steps = torch.full((total, n), -1, dtype=torch.int32) if provenance else None
     parents = torch.full((total, n), -1, dtype=torch.long) if provenance else None
     max_steps = 0
@@ -396,16 +483,13 @@ def _simulate_sets(
             provenance=provenance,
         )
         max_steps = max(max_steps, chunk.steps)
-        active = (chunk.state != 0).view(n, size)
-        spreads[start : start + size] = active.sum(0).cpu()
-        for s in range(start // num_samples, (start + size - 1) // num_samples + 1):
-            lo = max(s * num_samples, start) - start
-            hi = min((s + 1) * num_samples, start + size) - start
-            node_count[s] += active[:, lo:hi].sum(1)
+        spreads[start : start + size] = chunk.run_count.cpu()
+        if S == 1:
+            node_count[0] += chunk.node_count
         if provenance:
             steps[start : start + size] = (chunk.state.view(n, size).t() - 1).cpu()
             parents[start : start + size] = chunk.parent.view(n, size).t().long().cpu()
-        del chunk, active
+        del chunk
 
     out = []
     for s in range(S):
@@ -416,7 +500,7 @@ def _simulate_sets(
                 mean=mean,
                 stderr=stderr,
                 num_samples=num_samples,
-                node_prob=(node_count[s].double() / num_samples).float(),
+                node_prob=(node_count[0].double() / num_samples).float() if S == 1 else None,
                 spreads=sp,
                 model="ic",
                 activation_step=None if steps is None else steps[s * num_samples : (s + 1) * num_samples],
