@@ -42,8 +42,10 @@ def main(argv=None):
     peer = median_time(
         lambda: DiffusionGraph.from_networkx(nx.barabasi_albert_graph(args.n, 5, seed=0)), 1
     )
-    print(f"barabasi_albert n={args.n} m=5: ours {ours:.2f}s, networkx+convert {peer:.2f}s, "
-          f"speed-up {peer / ours:.1f}x")
+    print(
+        f"barabasi_albert n={args.n} m=5: ours {ours:.2f}s, networkx+convert {peer:.2f}s, "
+        f"speed-up {peer / ours:.1f}x"
+    )
 
     for name in ("email-Eu-core", "p2p-Gnutella08", "soc-Slashdot0902"):
         try:
@@ -51,15 +53,19 @@ def main(argv=None):
         except FileNotFoundError as err:
             print(f"[skip] {name}: {err}")
             continue
-        ours = median_time(lambda: load_graph(name), args.repeats)
+        ours = median_time(lambda name=name: load_graph(name), args.repeats)
 
         def nx_read(path=path):
             with gzip.open(path, "rt") as fh:
-                return DiffusionGraph.from_networkx(nx.read_edgelist(fh, create_using=nx.DiGraph, nodetype=int))
+                return DiffusionGraph.from_networkx(
+                    nx.read_edgelist(fh, create_using=nx.DiGraph, nodetype=int)
+                )
 
         peer = median_time(nx_read, 1)
-        print(f"load {name}: ours {ours:.2f}s, networkx.read_edgelist+convert {peer:.2f}s, "
-              f"speed-up {peer / ours:.1f}x")
+        print(
+            f"load {name}: ours {ours:.2f}s, networkx.read_edgelist+convert {peer:.2f}s, "
+            f"speed-up {peer / ours:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ Every peer gets the same graph (same CSR arcs), the same weighted-cascade probab
 p(u, v) = 1 / indeg(v), the same seeds (highest out-degree) and the same number of runs. Printed
 per workload: runs per second, mean spread +- standard error, and our rate divided by each
 peer's, all measured in this one process. Each rate is the median of ``--repeats`` timed calls,
-interleaved between contenders, after one untimed warm-up call. NDlib is pure Python and re-scans every node each iteration, so
-it is timed on ``--ndlib-runs`` runs (a rate, comparable as runs/s).
+interleaved between contenders, after one untimed warm-up call. NDlib is pure Python and
+re-scans every node each iteration, so it is timed on ``--ndlib-runs`` runs (a rate, comparable
+as runs/s).
 
 Then a scaling curve: runs/s against the number of edges (Barabasi-Albert, m = 5, 1e4..1e7 arcs)
 and against the batch size, saved as PNG, with everything written to JSON.
@@ -91,23 +92,21 @@ def interleaved(calls: dict, runs: dict, repeats: int) -> dict:
             t0 = time.perf_counter()
             out[name] = fn()
             times[name].append(time.perf_counter() - t0)
-    return {
-        name: (runs[name] / statistics.median(times[name]), *out[name]) for name in calls
-    }
+    return {name: (runs[name] / statistics.median(times[name]), *out[name]) for name in calls}
 
 
 def ndlib(graph: DiffusionGraph, seeds: torch.Tensor, runs: int):
-    import networkx as nx
-    import ndlib.models.ModelConfig as mc
     import ndlib.models.epidemics as ep
+    import ndlib.models.ModelConfig as mc  # noqa: N813 - the name NDlib documents
+    import networkx as nx
 
     G = nx.DiGraph()
     G.add_nodes_from(range(graph.num_nodes))
     src, dst, p = graph.src.tolist(), graph.col.tolist(), graph.edge_prob.tolist()
-    G.add_edges_from(zip(src, dst))
+    G.add_edges_from(zip(src, dst, strict=False))
     cfg = mc.Configuration()
     cfg.add_model_initial_configuration("Infected", seeds.tolist())
-    for u, v, q in zip(src, dst, p):
+    for u, v, q in zip(src, dst, p, strict=False):
         cfg.add_edge_configuration("threshold", (u, v), q)
     counts = []
     t0 = time.perf_counter()
@@ -145,11 +144,13 @@ def workloads(args):
 
 
 def fmt_row(cols, widths):
-    return "  ".join(str(c).rjust(w) for c, w in zip(cols, widths))
+    return "  ".join(str(c).rjust(w) for c, w in zip(cols, widths, strict=False))
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--ba-nodes", type=int, default=100_000)
@@ -162,19 +163,30 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
     if args.quick:
-        args.runs, args.ba_nodes, args.repeats, args.ndlib_runs, args.max_edges = 100, 5000, 1, 1, 1e5
+        args.runs, args.ba_nodes, args.repeats, args.ndlib_runs, args.max_edges = (
+            100,
+            5000,
+            1,
+            1,
+            1e5,
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
-          f"cpu count {os.cpu_count()}; CyNetDiff and NDlib are single-threaded CPU code")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
+        f"cpu count {os.cpu_count()}; CyNetDiff and NDlib are single-threaded CPU code"
+    )
     widths = (28, 9, 12, 20, 12)
     print(fmt_row(("workload", "peer", "runs/s", "mean +- se", "ours/peer"), widths))
     results = {"device": args.device, "threads": torch.get_num_threads(), "workloads": []}
     for name, g, seeds, runs in workloads(args):
         rec = {"workload": name, "nodes": g.num_nodes, "edges": g.num_edges, "runs": runs}
         timed = interleaved(
-            {"ours": ours_call(g, seeds, runs, args.device), "cynetdiff": cynetdiff_call(g, seeds, runs)},
+            {
+                "ours": ours_call(g, seeds, runs, args.device),
+                "cynetdiff": cynetdiff_call(g, seeds, runs),
+            },
             {"ours": runs, "cynetdiff": runs},
             args.repeats,
         )
@@ -186,8 +198,18 @@ def main(argv=None) -> int:
             peers.append(("ndlib", ndlib(g, seeds, args.ndlib_runs)))
         for peer, (prate, pmean, pse) in peers:
             rec[peer] = {"runs_per_s": prate, "mean": pmean, "stderr": pse, "ratio": rate / prate}
-            print(fmt_row(("", peer, f"{prate:,.1f}", f"{pmean:,.1f} +- {pse:.1f}",
-                           f"{rate / prate:,.2f}"), widths))
+            print(
+                fmt_row(
+                    (
+                        "",
+                        peer,
+                        f"{prate:,.1f}",
+                        f"{pmean:,.1f} +- {pse:.1f}",
+                        f"{rate / prate:,.2f}",
+                    ),
+                    widths,
+                )
+            )
         results["workloads"].append(rec)
         sys.stdout.flush()
 
@@ -204,7 +226,12 @@ def main(argv=None) -> int:
 
 def scaling_edges(args):
     print("\nscaling with graph size (BA m=5, weighted cascade, 50 top-degree seeds)")
-    print(fmt_row(("arcs", "nodes", "runs", "ours runs/s", "cynetdiff runs/s", "ratio"), (10, 9, 6, 12, 17, 7)))
+    print(
+        fmt_row(
+            ("arcs", "nodes", "runs", "ours runs/s", "cynetdiff runs/s", "ratio"),
+            (10, 9, 6, 12, 17, 7),
+        )
+    )
     rows = []
     n = 1000
     while 10 * n <= args.max_edges:
@@ -213,14 +240,23 @@ def scaling_edges(args):
         runs = max(20, min(1000, int(2e8 / g.num_edges)))
         peer_runs = max(5, runs // 5)
         timed = interleaved(
-            {"ours": ours_call(g, seeds, runs, args.device), "cynetdiff": cynetdiff_call(g, seeds, peer_runs)},
+            {
+                "ours": ours_call(g, seeds, runs, args.device),
+                "cynetdiff": cynetdiff_call(g, seeds, peer_runs),
+            },
             {"ours": runs, "cynetdiff": peer_runs},
             1,
         )
         rate, prate = timed["ours"][0], timed["cynetdiff"][0]
-        rows.append({"edges": g.num_edges, "nodes": n, "runs": runs, "ours": rate, "cynetdiff": prate})
-        print(fmt_row((g.num_edges, n, runs, f"{rate:,.1f}", f"{prate:,.1f}", f"{rate / prate:.2f}"),
-                      (10, 9, 6, 12, 17, 7)))
+        rows.append(
+            {"edges": g.num_edges, "nodes": n, "runs": runs, "ours": rate, "cynetdiff": prate}
+        )
+        print(
+            fmt_row(
+                (g.num_edges, n, runs, f"{rate:,.1f}", f"{prate:,.1f}", f"{rate / prate:.2f}"),
+                (10, 9, 6, 12, 17, 7),
+            )
+        )
         n *= 10
     return rows
 
@@ -234,7 +270,9 @@ def scaling_batch(args):
     for runs in (1, 10, 100, 1000, 4000):
         if args.quick and runs > 100:
             break
-        rate = interleaved({"ours": ours_call(g, seeds, runs, args.device)}, {"ours": runs}, 1)["ours"][0]
+        rate = interleaved({"ours": ours_call(g, seeds, runs, args.device)}, {"ours": runs}, 1)[
+            "ours"
+        ][0]
         rows.append({"runs": runs, "ours": rate})
         print(f"  batch {runs:>5}: {rate:,.1f} runs/s")
     return rows
@@ -249,8 +287,18 @@ def plot(results, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     rows = results["scaling_edges"]
     ax = axes[0]
-    ax.loglog([r["edges"] for r in rows], [r["ours"] for r in rows], "o-", label=f"influence_gpu ({results['device']})")
-    ax.loglog([r["edges"] for r in rows], [r["cynetdiff"] for r in rows], "s--", label="CyNetDiff (1 thread)")
+    ax.loglog(
+        [r["edges"] for r in rows],
+        [r["ours"] for r in rows],
+        "o-",
+        label=f"influence_gpu ({results['device']})",
+    )
+    ax.loglog(
+        [r["edges"] for r in rows],
+        [r["cynetdiff"] for r in rows],
+        "s--",
+        label="CyNetDiff (1 thread)",
+    )
     ax.set_xlabel("arcs (Barabasi-Albert, m = 5)")
     ax.set_ylabel("IC runs per second")
     ax.set_title("Runs/s against graph size")

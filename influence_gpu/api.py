@@ -1,7 +1,7 @@
-"""The stable top-level functions: ``simulate``, ``simulate_competitive``, ``blocked_influence``,
-``select_seeds``.
+"""The stable top-level functions of influence_gpu.
 
-They validate the user's input (seeds given as node labels, sample counts, model names), move the
+``simulate``, ``simulate_competitive``, ``blocked_influence`` and ``select_seeds`` validate the
+user's input (seeds given as node labels, sample counts, model names), move the
 graph to the requested device, make the random generator, and call the batched model functions in
 :mod:`influence_gpu.diffusion` and :mod:`influence_gpu.selection`.
 """
@@ -31,7 +31,9 @@ MODELS: dict[str, str] = {
     "lt": "influence_gpu.diffusion.lt:simulate_lt",
     "temporal_ic": "influence_gpu.diffusion.temporal:simulate_temporal_ic",
     "minimum_threshold": "influence_gpu.diffusion.threshold:simulate_minimum_threshold",
-    "multiplication_threshold": "influence_gpu.diffusion.threshold:simulate_multiplication_threshold",
+    "multiplication_threshold": (
+        "influence_gpu.diffusion.threshold:simulate_multiplication_threshold"
+    ),
     "signed": "influence_gpu.diffusion.signed:simulate_signed",
 }
 _ALIASES = {"ict": "temporal_ic", "linear_threshold": "lt", "independent_cascade": "ic"}
@@ -140,7 +142,9 @@ def blocked_influence(
     check_disjoint(f, t, ("false_seeds", "true_seeds"), graph)
     num_samples = check_num_samples(num_samples)
     gen = make_generator(seed, graph.device)
-    return float(estimate_blocked_influence(graph, f, t, num_samples, generator=gen, **model_kwargs).mean)
+    return float(
+        estimate_blocked_influence(graph, f, t, num_samples, generator=gen, **model_kwargs).mean
+    )
 
 
 def select_seeds(

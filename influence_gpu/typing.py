@@ -7,6 +7,7 @@ switch one off with ``monkeypatch.setattr`` and exercise the pure-torch fallback
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -21,5 +22,15 @@ DeviceLike = Union[str, torch.device, None]
 WITH_CUPY: bool = importlib.util.find_spec("cupy") is not None
 WITH_TORCH_SCATTER: bool = importlib.util.find_spec("torch_scatter") is not None
 WITH_HIGHS: bool = importlib.util.find_spec("highspy") is not None
+#: Use the native (C++/OpenMP, compiled on first use) CPU kernels where one exists; the pure-torch
+#: path is used when this is False, when no compiler is found, and on GPUs.
+USE_NATIVE_CPU: bool = os.environ.get("INFLUENCE_GPU_NATIVE", "1") != "0"
 
-__all__ = ["SeedSet", "DeviceLike", "WITH_CUPY", "WITH_TORCH_SCATTER", "WITH_HIGHS"]
+__all__ = [
+    "SeedSet",
+    "DeviceLike",
+    "WITH_CUPY",
+    "WITH_TORCH_SCATTER",
+    "WITH_HIGHS",
+    "USE_NATIVE_CPU",
+]

@@ -11,7 +11,7 @@ def edge_worlds(probs: Sequence[float]) -> Iterator[tuple[tuple[bool, ...], floa
     """Yield every live/dead assignment of the edges with its probability (2**E worlds)."""
     for live in itertools.product((False, True), repeat=len(probs)):
         w = 1.0
-        for keep, p in zip(live, probs):
+        for keep, p in zip(live, probs, strict=False):
             w *= p if keep else 1.0 - p
         if w > 0.0:
             yield live, w
@@ -41,7 +41,7 @@ def exact_ic(n: int, arcs: Sequence[tuple[int, int]], probs: Sequence[float], se
     node_prob = [0.0] * n
     mean = second = 0.0
     for live, w in edge_worlds(probs):
-        dist = bfs_dist(n, [a for a, keep in zip(arcs, live) if keep], seeds)
+        dist = bfs_dist(n, [a for a, keep in zip(arcs, live, strict=False) if keep], seeds)
         reached = [d < float("inf") for d in dist]
         k = sum(reached)
         mean += w * k

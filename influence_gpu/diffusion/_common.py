@@ -60,7 +60,9 @@ def as_seed_tensor(
     return ids
 
 
-def check_disjoint(a: torch.Tensor, b: torch.Tensor, names: tuple[str, str], graph: DiffusionGraph) -> None:
+def check_disjoint(
+    a: torch.Tensor, b: torch.Tensor, names: tuple[str, str], graph: DiffusionGraph
+) -> None:
     """Raise ``ValueError`` if two seed sets share a node."""
     common = a[torch.isin(a, b)]
     if common.numel():
@@ -120,9 +122,7 @@ def _fmt(nbytes: float) -> str:
     return f"{nbytes / 1024**k:.1f} {units[k]}"
 
 
-def run_chunked(
-    num_samples: int, chunk: int, fn: Callable[[int, int], Any]
-) -> list[Any]:
+def run_chunked(num_samples: int, chunk: int, fn: Callable[[int, int], Any]) -> list[Any]:
     """Call ``fn(start, size)`` for each chunk and return the list of results."""
     return [fn(start, size) for start, size in iter_chunks(num_samples, chunk)]
 

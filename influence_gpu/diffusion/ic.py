@@ -29,13 +29,15 @@ from typing import Any
 
 import torch
 
+from influence_gpu import typing as _flags
 from influence_gpu.diffusion._common import draw_key, hash_uniform, iter_chunks, plan_chunks
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 
-__all__ = ["simulate_ic", "simulate_ic_batch", "release_workspace", "SAMPLERS"]
+__all__ = ["simulate_ic", "simulate_ic_batch", "release_workspace", "SAMPLERS", "BACKENDS"]
 
 SAMPLERS = ("skip", "hash", "given")
+BACKENDS = ("auto", "torch", "native")
 
 #: Frontier pairs expanded together; bounds the temporary tensors of one expansion.
 CURSOR_BATCH = 1 << 22
@@ -52,7 +54,6 @@ def _prepare(graph: DiffusionGraph) -> dict[str, torch.Tensor]:
     if "ic_prep" in cache:
         return cache["ic_prep"]
     p = graph.require_prob()
-    n = graph.num_nodes
     src = graph.src
     # rows ascending, probabilities descending inside a row
     order = torch.argsort(src.double() * 2.0 - p.double(), stable=True)
@@ -322,6 +323,12 @@ def _bytes_per_run(n: int, provenance: bool) -> int:
     return n * (4 + 12 + (8 if provenance else 0))
 
 
+def _native_fixed_bytes(graph: DiffusionGraph, threads: int) -> int:
+    # sorted edge arrays + packed records, and per thread: stamps, queue, depth (4 B each) and
+    # node counts (8 B)
+    return graph.num_edges * 28 + threads * graph.num_nodes * 20
+
+
 def _fixed_bytes(graph: DiffusionGraph) -> int:
     return graph.num_edges * 16 + min(CURSOR_BATCH, 1 << 22) * _BYTES_PER_CURSOR
 
@@ -337,6 +344,7 @@ def simulate_ic(
     key: int | None = None,
     edge_uniforms: torch.Tensor | None = None,
     return_provenance: bool = False,
+    backend: str = "auto",
 ) -> SpreadResult:
     """Simulate ``num_samples`` independent-cascade runs from ``seeds`` at once.
 
@@ -353,6 +361,9 @@ def simulate_ic(
         key: hash key for ``sampler="hash"`` (default: drawn from ``generator``).
         edge_uniforms: ``[R, E]`` injected coins in CSR edge order.
         return_provenance: also return the activation step and activating parent per run.
+        backend: ``"auto"`` (the native CPU kernel for ``sampler="skip"`` on a CPU graph when it
+            builds, else torch), ``"torch"`` (always the tensor path; the GPU path) or
+            ``"native"`` (require the native kernel).
 
     Returns:
         :class:`SpreadResult`; with provenance, ``activation_step [R, n]`` (int32, -1 never,
@@ -371,6 +382,7 @@ def simulate_ic(
         key=key,
         edge_uniforms=edge_uniforms,
         provenance=return_provenance,
+        backend=backend,
     )[0]
 
 
@@ -383,6 +395,7 @@ def simulate_ic_batch(
     memory_budget: int | None = None,
     sampler: str | None = None,
     key: int | None = None,
+    backend: str = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected IC spread of many seed sets, all ``S x num_samples`` runs batched together.
 
@@ -404,10 +417,109 @@ def simulate_ic_batch(
         key=key,
         edge_uniforms=None,
         provenance=False,
+        backend=backend,
     )
     means = torch.tensor([res.mean for res in results], dtype=torch.float64)
     stderrs = torch.tensor([res.stderr for res in results], dtype=torch.float64)
     return means, stderrs
+
+
+def _native_kernel(graph: DiffusionGraph, sampler: str, backend: str) -> Any:
+    """The native CPU kernel when ``backend`` allows it and it applies, else ``None``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "torch":
+        return None
+    applicable = graph.device.type == "cpu" and sampler == "skip" and graph.num_nodes < 2**31
+    if backend == "native" and not applicable:
+        raise ValueError(
+            "backend='native' needs a CPU graph and sampler='skip' "
+            f"(got device={graph.device}, sampler={sampler!r})"
+        )
+    if not applicable or (backend == "auto" and not _flags.USE_NATIVE_CPU):
+        return None
+    from influence_gpu.diffusion._native import load_ic_kernel
+
+    fn = load_ic_kernel()
+    if fn is None and backend == "native":
+        raise RuntimeError("the native IC kernel is not available (see the warning above)")
+    return fn
+
+
+def _simulate_sets_native(
+    kernel: Any,
+    graph: DiffusionGraph,
+    seed_sets: list[torch.Tensor],
+    num_samples: int,
+    *,
+    generator: torch.Generator | None,
+    memory_budget: int | None,
+    provenance: bool,
+) -> list[SpreadResult]:
+    """The native kernel's version of :func:`_simulate_sets` (sampler ``"skip"``)."""
+    n = graph.num_nodes
+    prep = _prepare(graph)
+    rowptr = graph.rowptr.contiguous()
+    if "native_edges" not in prep:  # [E, 3] records (prob, inv_rate, dst) as raw 4-byte words
+        prep["native_edges"] = torch.stack(
+            [
+                prep["prob"].view(torch.int32),
+                prep["inv_rate"].view(torch.int32),
+                prep["dst"].to(torch.int32),
+            ],
+            dim=1,
+        ).contiguous()
+    edges = prep["native_edges"]
+    threads = torch.get_num_threads()
+    # per-thread visit stamps, queue, depth and counts, plus [R, n] outputs with provenance
+    chunk_runs = plan_chunks(
+        num_samples,
+        n * 12 if provenance else 8,
+        memory_budget,
+        fixed_bytes=_native_fixed_bytes(graph, threads),
+        what=f"IC simulation on {n} nodes",
+    )
+    key = draw_key(generator if generator is not None else torch.Generator().manual_seed(0))
+    out = []
+    for seeds in seed_sets:
+        seeds = seeds.long().contiguous()
+        spreads = torch.empty(num_samples, dtype=torch.long)
+        node_count = torch.zeros(n, dtype=torch.long)
+        steps = torch.empty((num_samples, n), dtype=torch.int32) if provenance else None
+        parents = torch.empty((num_samples, n), dtype=torch.long) if provenance else None
+        for start, size in iter_chunks(num_samples, chunk_runs):
+            status = kernel(
+                n,
+                rowptr.data_ptr(),
+                edges.data_ptr(),
+                seeds.data_ptr(),
+                seeds.numel(),
+                size,
+                start,
+                key,
+                threads,
+                spreads[start:].data_ptr(),
+                node_count.data_ptr(),
+                steps[start:].data_ptr() if provenance else None,
+                parents[start:].data_ptr() if provenance else None,
+            )
+            if status != 0:
+                raise RuntimeError(f"native IC kernel failed with status {status}")
+        mean, stderr = summarize(spreads)
+        out.append(
+            SpreadResult(
+                mean=mean,
+                stderr=stderr,
+                num_samples=num_samples,
+                node_prob=(node_count.double() / num_samples).float(),
+                spreads=spreads,
+                model="ic",
+                activation_step=steps,
+                parent=parents,
+                extra={"sampler": "skip", "backend": "native", "threads": threads},
+            )
+        )
+    return out
 
 
 def _simulate_sets(
@@ -421,6 +533,7 @@ def _simulate_sets(
     key: int | None,
     edge_uniforms: torch.Tensor | None,
     provenance: bool,
+    backend: str = "auto",
 ) -> list[SpreadResult]:
     _check_probabilities(graph)
     n, device = graph.num_nodes, graph.device
@@ -430,7 +543,9 @@ def _simulate_sets(
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     if sampler == "given":
         if edge_uniforms is None:
-            raise ValueError("sampler='given' needs edge_uniforms of shape [num_samples, num_edges]")
+            raise ValueError(
+                "sampler='given' needs edge_uniforms of shape [num_samples, num_edges]"
+            )
         if tuple(edge_uniforms.shape) != (num_samples, graph.num_edges):
             raise ValueError(
                 f"edge_uniforms must have shape [num_samples, num_edges] = "
@@ -438,8 +553,23 @@ def _simulate_sets(
             )
         edge_uniforms = edge_uniforms.to(device)
     if sampler == "hash" and key is None:
-        key = draw_key(generator) if generator is not None else draw_key(torch.Generator().manual_seed(0))
+        key = (
+            draw_key(generator)
+            if generator is not None
+            else draw_key(torch.Generator().manual_seed(0))
+        )
     seed_sets = [s.to(device).long().reshape(-1) for s in seed_sets]
+    kernel = _native_kernel(graph, sampler, backend)
+    if kernel is not None:
+        return _simulate_sets_native(
+            kernel,
+            graph,
+            seed_sets,
+            num_samples,
+            generator=generator,
+            memory_budget=memory_budget,
+            provenance=provenance,
+        )
 
     S = len(seed_sets)
     total = S * num_samples
@@ -479,7 +609,13 @@ def _simulate_sets(
             coin = lambda r, e, _lr=local_run: hash_uniform(key, _lr[r], e)  # noqa: E731
 
         chunk = _run_chunk(
-            graph, size, init_nodes, owner, sampler=sampler, generator=generator, coin=coin,
+            graph,
+            size,
+            init_nodes,
+            owner,
+            sampler=sampler,
+            generator=generator,
+            coin=coin,
             provenance=provenance,
         )
         max_steps = max(max_steps, chunk.steps)
@@ -503,8 +639,12 @@ def _simulate_sets(
                 node_prob=(node_count[0].double() / num_samples).float() if S == 1 else None,
                 spreads=sp,
                 model="ic",
-                activation_step=None if steps is None else steps[s * num_samples : (s + 1) * num_samples],
-                parent=None if parents is None else parents[s * num_samples : (s + 1) * num_samples],
+                activation_step=None
+                if steps is None
+                else steps[s * num_samples : (s + 1) * num_samples],
+                parent=None
+                if parents is None
+                else parents[s * num_samples : (s + 1) * num_samples],
                 extra={"max_steps": max_steps, "sampler": sampler},
             )
         )

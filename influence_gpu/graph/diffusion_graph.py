@@ -179,9 +179,7 @@ class DiffusionGraph:
         if num_nodes < 1:
             raise ValueError(f"{source}: graph is empty (no nodes)")
         if max_id >= num_nodes:
-            raise ValueError(
-                f"{source}: node id {max_id} out of range for num_nodes={num_nodes}"
-            )
+            raise ValueError(f"{source}: node id {max_id} out of range for num_nodes={num_nodes}")
         if prob_merge not in ("ic", "sum", "max", "first"):
             raise ValueError(
                 f"prob_merge must be one of 'ic', 'sum', 'max', 'first', got {prob_merge!r}"
@@ -204,7 +202,9 @@ class DiffusionGraph:
             raise ValueError(f"{source}: edge_sign must be +1 or -1, found {bad}")
         delay = per_row(edge_delay, "edge_delay", torch.float64)
         if delay is not None and m and float(delay.min()) < 0:
-            raise ValueError(f"{source}: edge_delay must be non-negative, found {float(delay.min())}")
+            raise ValueError(
+                f"{source}: edge_delay must be non-negative, found {float(delay.min())}"
+            )
         etime = per_row(edge_time, "edge_time", torch.float64)
 
         src, dst = ei[0], ei[1]
@@ -230,7 +230,9 @@ class DiffusionGraph:
         else:
             order = torch.argsort(key, stable=True)
         key = key[order]
-        uniq, inverse, counts = torch.unique_consecutive(key, return_inverse=True, return_counts=True)
+        uniq, inverse, counts = torch.unique_consecutive(
+            key, return_inverse=True, return_counts=True
+        )
         n_dup = key.numel() - uniq.numel()
         if n_dup and etime is None:
             how = f"probabilities combined by prob_merge={prob_merge!r}" if prob is not None else ""
@@ -321,8 +323,9 @@ class DiffusionGraph:
         nodes = list(G.nodes())
         index = {v: i for i, v in enumerate(nodes)}
         edges = list(G.edges(data=True))
-        ei = torch.tensor([[index[u] for u, _, _ in edges], [index[v] for _, v, _ in edges]],
-                          dtype=torch.long).reshape(2, -1)
+        ei = torch.tensor(
+            [[index[u] for u, _, _ in edges], [index[v] for _, v, _ in edges]], dtype=torch.long
+        ).reshape(2, -1)
 
         def attr(name: str | None) -> list | None:
             if name is None:
@@ -542,7 +545,7 @@ class DiffusionGraph:
             cols["delay"] = self.edge_delay.cpu().tolist()
         if self.time_ptr is not None:
             tp, tv = self.time_ptr.cpu().tolist(), self.time_values.cpu().tolist()
-            cols["times"] = [tv[tp[e]:tp[e + 1]] for e in range(self.num_edges)]
+            cols["times"] = [tv[tp[e] : tp[e + 1]] for e in range(self.num_edges)]
         for e in range(self.num_edges):
             G.add_edge(labels[src[e]], labels[dst[e]], **{k: v[e] for k, v in cols.items()})
         return G
@@ -570,7 +573,9 @@ class DiffusionGraph:
 
     def __repr__(self) -> str:
         extras = [
-            name for name in ("edge_prob", "edge_sign", "edge_delay") if getattr(self, name) is not None
+            name
+            for name in ("edge_prob", "edge_sign", "edge_delay")
+            if getattr(self, name) is not None
         ]
         if self.is_temporal:
             extras.append(f"contacts={self.time_values.numel()}")

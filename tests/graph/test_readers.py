@@ -144,7 +144,7 @@ def test_bulk_parse_matches_a_per_line_parse(tmp_path):
     arcs = {(u, v) for u, v in rows if u != v}
     assert g.num_nodes == len({x for r in rows for x in r})
     assert g.num_edges == len(arcs)
-    got = set(zip(g.labels_of(g.src), g.labels_of(g.col)))
+    got = set(zip(g.labels_of(g.src), g.labels_of(g.col), strict=True))
     assert got == arcs
 
 

@@ -1,0 +1,95 @@
+"""Optional native CPU kernels, compiled on first use with the system C++ compiler.
+
+The kernels are plain C++ with OpenMP and a C ABI, loaded with :mod:`ctypes`; they need no torch
+headers, so a build takes about a second. The shared library is cached under
+``$INFLUENCE_GPU_CACHE`` (default ``~/.cache/influence_gpu``) keyed by a hash of the source and
+the compiler. When no compiler is found or the build fails, :func:`load_ic_kernel` warns once and
+returns ``None``, and the simulators use their pure-torch path (which is also the GPU path).
+Set ``INFLUENCE_GPU_NATIVE=0`` (or ``influence_gpu.typing.USE_NATIVE_CPU = False``) to turn the
+kernels off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+__all__ = ["load_ic_kernel", "native_cache_dir"]
+
+_SOURCE = Path(__file__).with_name("ic_kernel.cpp")
+_FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-fopenmp"]
+_LOADED: dict[str, object] = {}
+
+
+def native_cache_dir() -> Path:
+    """Folder holding compiled kernels (``$INFLUENCE_GPU_CACHE`` or ``~/.cache/influence_gpu``)."""
+    root = os.environ.get("INFLUENCE_GPU_CACHE") or Path.home() / ".cache" / "influence_gpu"
+    return Path(root) / "native"
+
+
+def _compiler() -> str | None:
+    for name in (os.environ.get("CXX"), "g++", "c++", "clang++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _build(cxx: str) -> Path:
+    src = _SOURCE.read_bytes()
+    version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
+    tag = hashlib.sha256(
+        src + version.encode() + " ".join(_FLAGS).encode() + platform.machine().encode()
+    ).hexdigest()[:16]
+    out = native_cache_dir() / f"ic_kernel-{tag}.so"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
+    os.close(fd)
+    try:
+        res = subprocess.run(
+            [cxx, *_FLAGS, str(_SOURCE), "-o", tmp], capture_output=True, text=True, timeout=300
+        )
+        if res.returncode != 0:
+            raise RuntimeError(res.stderr.strip()[-2000:])
+        os.replace(tmp, out)  # atomic: concurrent builders never see a half-written file
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def load_ic_kernel():
+    """Return the native ``ic_skip_runs`` function (built if needed), or ``None``."""
+    if "ic" in _LOADED:
+        return _LOADED["ic"]
+    fn = None
+    cxx = _compiler()
+    if cxx is None:
+        warnings.warn(
+            "no C++ compiler found: the CPU IC simulator uses its pure-torch path; install g++ "
+            "(with OpenMP) for the native kernel, which is several times faster",
+            stacklevel=3,
+        )
+    else:
+        try:
+            lib = ctypes.CDLL(str(_build(cxx)))
+            fn = lib.ic_skip_runs
+            p, i64, u64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64
+            fn.argtypes = [i64, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
+            fn.restype = ctypes.c_int
+        except Exception as err:  # noqa: BLE001 - any build/load failure falls back to torch
+            warnings.warn(
+                f"building the native IC kernel with {cxx} failed; using the torch path: {err}",
+                stacklevel=3,
+            )
+            fn = None
+    _LOADED["ic"] = fn
+    return fn

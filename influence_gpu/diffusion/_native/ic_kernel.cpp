@@ -1,0 +1,145 @@
+// Native CPU kernel for the independent cascade: one breadth-first search per run, runs spread
+// over OpenMP threads, live out-edges found by geometric skipping over probability-sorted rows
+// (the same method as the torch path in ic.py). Plain C ABI, loaded with ctypes.
+//
+// Randomness: run r draws from its own splitmix64 stream seeded by (key, run_offset + r), so the
+// outcome of a run does not depend on which thread runs it or on how runs are chunked.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+inline uint64_t splitmix64(uint64_t& s) {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+struct Rng {
+    uint64_t s[4];
+    explicit Rng(uint64_t seed) {
+        for (auto& x : s) x = splitmix64(seed);
+    }
+    static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    inline uint64_t next() {  // xoshiro256**
+        const uint64_t result = rotl(s[1] * 5, 7) * 9;
+        const uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+    }
+    inline float uniform() { return (next() >> 40) * 0x1.0p-24f; }            // [0, 1)
+    inline float uniform_open0() { return ((next() >> 40) + 1) * 0x1.0p-24f; }  // (0, 1]
+};
+
+// One record per out-edge, rows sorted by probability (largest first): the three fields a
+// landing reads sit in one cache line.
+struct Edge {
+    float prob;
+    float inv_rate;  // -1 / log(1 - prob); 0 for prob = 1, huge for prob = 0
+    int32_t dst;
+};
+static_assert(sizeof(Edge) == 12, "Edge must be packed as three 4-byte fields");
+
+}  // namespace
+
+extern "C" {
+
+// Simulate `num_runs` IC runs from one seed set.
+//   rowptr [n+1] (int64), edges [E] packed Edge records (rows sorted by prob, descending)
+//   seeds [num_seeds] (int64)
+// Outputs: spreads [num_runs] (int64); node_count [n] (int64, added to, may be null);
+//   step [num_runs * n] (int32, -1 never, may be null); parent [num_runs * n] (int64, may be null).
+// Returns 0 on success.
+int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int64_t* seeds, int64_t num_seeds, int64_t num_runs,
+                 int64_t run_offset, uint64_t key, int num_threads, int64_t* spreads,
+                 int64_t* node_count, int32_t* step, int64_t* parent) {
+#ifdef _OPENMP
+    if (num_threads < 1) num_threads = 1;
+#else
+    num_threads = 1;
+#endif
+    std::vector<std::vector<int64_t>> counts(node_count ? num_threads : 0);
+#pragma omp parallel num_threads(num_threads)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> queue(n);
+        std::vector<int32_t> depth(step ? n : 0);
+        int64_t* my_count = nullptr;
+        if (node_count) {
+            counts[tid].assign(n, 0);
+            my_count = counts[tid].data();
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t r = 0; r < num_runs; ++r) {
+            const uint32_t mark = static_cast<uint32_t>(r + 1);
+            uint64_t seed = key ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(run_offset + r + 1));
+            Rng rng(seed);
+            int32_t* run_step = step ? step + r * n : nullptr;
+            int64_t* run_parent = parent ? parent + r * n : nullptr;
+            if (run_step)
+                for (int64_t v = 0; v < n; ++v) run_step[v] = -1;
+            if (run_parent)
+                for (int64_t v = 0; v < n; ++v) run_parent[v] = -1;
+            int64_t head = 0, tail = 0;
+            for (int64_t i = 0; i < num_seeds; ++i) {
+                const int64_t s = seeds[i];
+                if (stamp[s] == mark) continue;
+                stamp[s] = mark;
+                queue[tail++] = static_cast<int32_t>(s);
+                if (run_step) { run_step[s] = 0; depth[s] = 0; }
+            }
+            while (head < tail) {
+                const int32_t u = queue[head++];
+                int64_t pos = rowptr[u];
+                const int64_t end = rowptr[u + 1];
+                while (pos < end) {
+                    const float p0 = edges[pos].prob;
+                    if (!(p0 > 0.0f)) break;  // sorted descending: the rest are 0
+                    if (p0 < 1.0f) {
+                        // Exp(1) * inv_rate, floored: Geometric(p0) edges to skip
+                        const float skip = std::floor(-std::log(rng.uniform_open0()) * edges[pos].inv_rate);
+                        if (skip >= static_cast<float>(end - pos)) break;
+                        const int64_t j = pos + static_cast<int64_t>(skip);
+                        if (rng.uniform() * p0 >= edges[j].prob) { pos = j + 1; continue; }  // thinned
+                        pos = j;
+                    }
+                    const int32_t v = edges[pos].dst;
+                    if (stamp[v] != mark) {
+                        stamp[v] = mark;
+                        queue[tail++] = v;
+                        if (run_step) {
+                            depth[v] = depth[u] + 1;
+                            run_step[v] = depth[v];
+                        }
+                        if (run_parent) run_parent[v] = u;
+                    }
+                    ++pos;
+                }
+            }
+            spreads[r] = tail;
+            if (my_count)
+                for (int64_t i = 0; i < tail; ++i) ++my_count[queue[i]];
+        }
+    }
+    if (node_count)
+        for (auto& c : counts)
+            for (int64_t v = 0; v < n; ++v) node_count[v] += c[v];
+    return 0;
+}
+
+}  // extern "C"
