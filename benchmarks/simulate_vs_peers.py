@@ -37,6 +37,7 @@ from influence_gpu.graph import assign_probabilities, load_graph
 from influence_gpu.graph.generators import barabasi_albert
 
 HERE = Path(__file__).resolve().parent
+BACKEND_LABEL = "native"
 
 
 def sync(device: str) -> None:
@@ -44,14 +45,16 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def ours_call(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, device: str):
+def ours_call(
+    graph: DiffusionGraph, seeds: torch.Tensor, runs: int, device: str, backend: str = "auto"
+):
     """A zero-argument callable running our simulator; returns (mean, stderr)."""
     g = graph.to(device)
     s = seeds.to(device)
     gen = torch.Generator(device=device).manual_seed(0)
 
     def call():
-        res = simulate_ic(g, s, runs, generator=gen)
+        res = simulate_ic(g, s, runs, generator=gen, backend=backend)
         sync(device)
         return res.mean, res.stderr
 
@@ -177,39 +180,39 @@ def main(argv=None) -> int:
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
         f"cpu count {os.cpu_count()}; CyNetDiff and NDlib are single-threaded CPU code"
     )
-    widths = (28, 9, 12, 20, 12)
-    print(fmt_row(("workload", "peer", "runs/s", "mean +- se", "ours/peer"), widths))
+    global BACKEND_LABEL
+    BACKEND_LABEL = "native" if args.device == "cpu" else args.device
+    widths = (24, 15, 11, 20, 12, 9)
+    header = ("workload", "simulator", "runs/s", "mean +- se", "x CyNetDiff", "x NDlib")
+    print(fmt_row(header, widths))
     results = {"device": args.device, "threads": torch.get_num_threads(), "workloads": []}
     for name, g, seeds, runs in workloads(args):
         rec = {"workload": name, "nodes": g.num_nodes, "edges": g.num_edges, "runs": runs}
-        timed = interleaved(
-            {
-                "ours": ours_call(g, seeds, runs, args.device),
-                "cynetdiff": cynetdiff_call(g, seeds, runs),
-            },
-            {"ours": runs, "cynetdiff": runs},
-            args.repeats,
-        )
-        rate, mean, se = timed["ours"]
-        rec["influence_gpu"] = {"runs_per_s": rate, "mean": mean, "stderr": se}
-        print(fmt_row((name, "ours", f"{rate:,.1f}", f"{mean:,.1f} +- {se:.1f}", "1.00"), widths))
-        peers = [("cynetdiff", timed["cynetdiff"])]
+        calls = {"ours": ours_call(g, seeds, runs, args.device)}
+        if args.device == "cpu":  # the pure-torch path too (the fallback, and the GPU code path)
+            calls["ours_torch"] = ours_call(g, seeds, runs, args.device, backend="torch")
+        calls["cynetdiff"] = cynetdiff_call(g, seeds, runs)
+        timed = interleaved(calls, dict.fromkeys(calls, runs), args.repeats)
         if not args.no_ndlib:
-            peers.append(("ndlib", ndlib(g, seeds, args.ndlib_runs)))
-        for peer, (prate, pmean, pse) in peers:
-            rec[peer] = {"runs_per_s": prate, "mean": pmean, "stderr": pse, "ratio": rate / prate}
-            print(
-                fmt_row(
-                    (
-                        "",
-                        peer,
-                        f"{prate:,.1f}",
-                        f"{pmean:,.1f} +- {pse:.1f}",
-                        f"{rate / prate:,.2f}",
-                    ),
-                    widths,
-                )
+            timed["ndlib"] = ndlib(g, seeds, args.ndlib_runs)
+        for who, (rate, mean, se) in timed.items():
+            rec[who] = {"runs_per_s": rate, "mean": mean, "stderr": se}
+            for peer in ("cynetdiff", "ndlib"):
+                if peer in timed:
+                    rec[who][f"x_{peer}"] = rate / timed[peer][0]
+        for who, r in rec.items():
+            if not isinstance(r, dict):
+                continue
+            label = {"ours": f"ours ({BACKEND_LABEL})", "ours_torch": "ours (torch)"}.get(who, who)
+            cols = (
+                name if who == "ours" else "",
+                label,
+                f"{r['runs_per_s']:,.1f}",
+                f"{r['mean']:,.1f} +- {r['stderr']:.1f}",
+                f"{r.get('x_cynetdiff', float('nan')):.2f}",
+                f"{r.get('x_ndlib', float('nan')):,.1f}",
             )
+            print(fmt_row(cols, widths))
         results["workloads"].append(rec)
         sys.stdout.flush()
 

@@ -75,7 +75,7 @@ def test_ba_default_graph(tmp_path):
 def test_file_graph(tmp_path):
     path = tmp_path / "edges.txt"
     path.write_text("# a comment\n1 2\n2 3\n3 1\n1 3\n")
-    cfg = make_cfg("evaluate", ["graph=file", f"graph.source.path_or_name={path}"], tmp_path)
+    cfg = make_cfg("evaluate", ["graph=file", f"graph.path={path}"], tmp_path)
     g = build_graph(cfg.graph)
     assert g.num_nodes == 3 and g.num_edges == 4
     assert g.edge_prob is not None

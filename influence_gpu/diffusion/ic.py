@@ -430,20 +430,49 @@ def _native_kernel(graph: DiffusionGraph, sampler: str, backend: str) -> Any:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "torch":
         return None
-    applicable = graph.device.type == "cpu" and sampler == "skip" and graph.num_nodes < 2**31
+    applicable = (
+        graph.device.type == "cpu"
+        and sampler in ("skip", "hash")
+        and graph.num_nodes < 2**31
+        and graph.num_edges < 2**31
+    )
     if backend == "native" and not applicable:
         raise ValueError(
-            "backend='native' needs a CPU graph and sampler='skip' "
+            "backend='native' needs a CPU graph and sampler 'skip' or 'hash' "
             f"(got device={graph.device}, sampler={sampler!r})"
         )
     if not applicable or (backend == "auto" and not _flags.USE_NATIVE_CPU):
         return None
     from influence_gpu.diffusion._native import load_ic_kernel
 
-    fn = load_ic_kernel()
+    fn = load_ic_kernel("ic_skip_runs" if sampler == "skip" else "ic_hash_runs")
     if fn is None and backend == "native":
         raise RuntimeError("the native IC kernel is not available (see the warning above)")
     return fn
+
+
+def _native_graph_args(graph: DiffusionGraph, sampler: str) -> list[Any]:
+    """Graph arrays in the layout the native kernel of ``sampler`` reads (cached on the graph)."""
+    if sampler == "skip":
+        prep = _prepare(graph)
+        if "native_edges" not in prep:  # [E, 3] records (prob, inv_rate, dst) as 4-byte words
+            prep["native_edges"] = torch.stack(
+                [
+                    prep["prob"].view(torch.int32),
+                    prep["inv_rate"].view(torch.int32),
+                    prep["dst"].to(torch.int32),
+                ],
+                dim=1,
+            ).contiguous()
+        return [graph.rowptr.contiguous(), prep["native_edges"]]
+    cache = graph._cache
+    if "native_csr" not in cache:
+        cache["native_csr"] = [
+            graph.rowptr.contiguous(),
+            graph.col.to(torch.int32).contiguous(),
+            graph.require_prob().to(torch.float32).contiguous(),
+        ]
+    return cache["native_csr"]
 
 
 def _simulate_sets_native(
@@ -452,24 +481,19 @@ def _simulate_sets_native(
     seed_sets: list[torch.Tensor],
     num_samples: int,
     *,
+    sampler: str,
+    key: int | None,
     generator: torch.Generator | None,
     memory_budget: int | None,
     provenance: bool,
 ) -> list[SpreadResult]:
-    """The native kernel's version of :func:`_simulate_sets` (sampler ``"skip"``)."""
+    """The native kernel's version of :func:`_simulate_sets` (samplers ``skip`` and ``hash``).
+
+    Run r of every seed set uses run index r, so with ``sampler="hash"`` all sets see the same
+    worlds, exactly as on the torch path (and with the very same coins).
+    """
     n = graph.num_nodes
-    prep = _prepare(graph)
-    rowptr = graph.rowptr.contiguous()
-    if "native_edges" not in prep:  # [E, 3] records (prob, inv_rate, dst) as raw 4-byte words
-        prep["native_edges"] = torch.stack(
-            [
-                prep["prob"].view(torch.int32),
-                prep["inv_rate"].view(torch.int32),
-                prep["dst"].to(torch.int32),
-            ],
-            dim=1,
-        ).contiguous()
-    edges = prep["native_edges"]
+    arrays = _native_graph_args(graph, sampler)
     threads = torch.get_num_threads()
     # per-thread visit stamps, queue, depth and counts, plus [R, n] outputs with provenance
     chunk_runs = plan_chunks(
@@ -479,19 +503,20 @@ def _simulate_sets_native(
         fixed_bytes=_native_fixed_bytes(graph, threads),
         what=f"IC simulation on {n} nodes",
     )
-    key = draw_key(generator if generator is not None else torch.Generator().manual_seed(0))
+    if key is None:
+        key = draw_key(generator if generator is not None else torch.Generator().manual_seed(0))
+    want_nodes = len(seed_sets) == 1  # the batch oracle needs the means alone
     out = []
     for seeds in seed_sets:
         seeds = seeds.long().contiguous()
         spreads = torch.empty(num_samples, dtype=torch.long)
-        node_count = torch.zeros(n, dtype=torch.long)
+        node_count = torch.zeros(n, dtype=torch.long) if want_nodes else None
         steps = torch.empty((num_samples, n), dtype=torch.int32) if provenance else None
         parents = torch.empty((num_samples, n), dtype=torch.long) if provenance else None
         for start, size in iter_chunks(num_samples, chunk_runs):
             status = kernel(
                 n,
-                rowptr.data_ptr(),
-                edges.data_ptr(),
+                *(a.data_ptr() for a in arrays),
                 seeds.data_ptr(),
                 seeds.numel(),
                 size,
@@ -499,7 +524,7 @@ def _simulate_sets_native(
                 key,
                 threads,
                 spreads[start:].data_ptr(),
-                node_count.data_ptr(),
+                None if node_count is None else node_count.data_ptr(),
                 steps[start:].data_ptr() if provenance else None,
                 parents[start:].data_ptr() if provenance else None,
             )
@@ -511,12 +536,14 @@ def _simulate_sets_native(
                 mean=mean,
                 stderr=stderr,
                 num_samples=num_samples,
-                node_prob=(node_count.double() / num_samples).float(),
+                node_prob=None
+                if node_count is None
+                else (node_count.double() / num_samples).float(),
                 spreads=spreads,
                 model="ic",
                 activation_step=steps,
                 parent=parents,
-                extra={"sampler": "skip", "backend": "native", "threads": threads},
+                extra={"sampler": sampler, "backend": "native", "threads": threads},
             )
         )
     return out
@@ -566,6 +593,8 @@ def _simulate_sets(
             graph,
             seed_sets,
             num_samples,
+            sampler=sampler,
+            key=key,
             generator=generator,
             memory_budget=memory_budget,
             provenance=provenance,

@@ -66,30 +66,40 @@ def _build(cxx: str) -> Path:
     return out
 
 
-def load_ic_kernel():
-    """Return the native ``ic_skip_runs`` function (built if needed), or ``None``."""
-    if "ic" in _LOADED:
-        return _LOADED["ic"]
-    fn = None
+def load_ic_kernel(name: str = "ic_skip_runs"):
+    """Return a native IC entry point (``ic_skip_runs`` / ``ic_hash_runs``), or ``None``.
+
+    The library is built on first use; a failure warns once and returns ``None``.
+    """
+    if "lib" not in _LOADED:
+        _LOADED["lib"] = _load_library()
+    lib = _LOADED["lib"]
+    if lib is None:
+        return None
+    fn = getattr(lib, name)
+    p, i64, u64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64
+    if name == "ic_skip_runs":
+        fn.argtypes = [i64, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
+    else:
+        fn.argtypes = [i64, p, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _load_library():
     cxx = _compiler()
     if cxx is None:
         warnings.warn(
             "no C++ compiler found: the CPU IC simulator uses its pure-torch path; install g++ "
             "(with OpenMP) for the native kernel, which is several times faster",
-            stacklevel=3,
+            stacklevel=4,
         )
-    else:
-        try:
-            lib = ctypes.CDLL(str(_build(cxx)))
-            fn = lib.ic_skip_runs
-            p, i64, u64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64
-            fn.argtypes = [i64, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
-            fn.restype = ctypes.c_int
-        except Exception as err:  # noqa: BLE001 - any build/load failure falls back to torch
-            warnings.warn(
-                f"building the native IC kernel with {cxx} failed; using the torch path: {err}",
-                stacklevel=3,
-            )
-            fn = None
-    _LOADED["ic"] = fn
-    return fn
+        return None
+    try:
+        return ctypes.CDLL(str(_build(cxx)))
+    except Exception as err:  # noqa: BLE001 - any build/load failure falls back to torch
+        warnings.warn(
+            f"building the native IC kernel with {cxx} failed; using the torch path: {err}",
+            stacklevel=4,
+        )
+        return None

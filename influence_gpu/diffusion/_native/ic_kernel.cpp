@@ -51,6 +51,16 @@ struct Edge {
 };
 static_assert(sizeof(Edge) == 12, "Edge must be packed as three 4-byte fields");
 
+// Bit-for-bit the same as influence_gpu.diffusion._common.hash_uniform (splitmix64 finaliser
+// over run * golden + item * M2 + key, top 24 bits), so both backends see the same coins.
+inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
+    uint64_t x = run * 0x9E3779B97F4A7C15ULL + item * 0x94D049BB133111EBULL + key;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    x = x ^ (x >> 31);
+    return static_cast<float>(x >> 40) * 0x1.0p-24f;
+}
+
 }  // namespace
 
 extern "C" {
@@ -129,6 +139,78 @@ int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int6
                         if (run_parent) run_parent[v] = u;
                     }
                     ++pos;
+                }
+            }
+            spreads[r] = tail;
+            if (my_count)
+                for (int64_t i = 0; i < tail; ++i) ++my_count[queue[i]];
+        }
+    }
+    if (node_count)
+        for (auto& c : counts)
+            for (int64_t v = 0; v < n; ++v) node_count[v] += c[v];
+    return 0;
+}
+
+// The same runs with one counter-based coin per out-edge: edge e (CSR order) is live in run r
+// iff hash_uniform(key, run_offset + r, e) < prob[e]. Every set simulated with the same key and
+// run indices sees the same live-edge worlds (common random numbers for greedy / CELF).
+//   rowptr [n+1] (int64), col [E] (int32), prob [E] (float32), CSR order.
+int ic_hash_runs(int64_t n, const int64_t* rowptr, const int32_t* col, const float* prob,
+                 const int64_t* seeds, int64_t num_seeds, int64_t num_runs, int64_t run_offset,
+                 uint64_t key, int num_threads, int64_t* spreads, int64_t* node_count,
+                 int32_t* step, int64_t* parent) {
+#ifdef _OPENMP
+    if (num_threads < 1) num_threads = 1;
+#else
+    num_threads = 1;
+#endif
+    std::vector<std::vector<int64_t>> counts(node_count ? num_threads : 0);
+#pragma omp parallel num_threads(num_threads)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> queue(n);
+        std::vector<int32_t> depth(step ? n : 0);
+        int64_t* my_count = nullptr;
+        if (node_count) {
+            counts[tid].assign(n, 0);
+            my_count = counts[tid].data();
+        }
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t r = 0; r < num_runs; ++r) {
+            const uint32_t mark = static_cast<uint32_t>(r + 1);
+            const uint64_t run = static_cast<uint64_t>(run_offset + r);
+            int32_t* run_step = step ? step + r * n : nullptr;
+            int64_t* run_parent = parent ? parent + r * n : nullptr;
+            if (run_step)
+                for (int64_t v = 0; v < n; ++v) run_step[v] = -1;
+            if (run_parent)
+                for (int64_t v = 0; v < n; ++v) run_parent[v] = -1;
+            int64_t head = 0, tail = 0;
+            for (int64_t i = 0; i < num_seeds; ++i) {
+                const int64_t s = seeds[i];
+                if (stamp[s] == mark) continue;
+                stamp[s] = mark;
+                queue[tail++] = static_cast<int32_t>(s);
+                if (run_step) { run_step[s] = 0; depth[s] = 0; }
+            }
+            while (head < tail) {
+                const int32_t u = queue[head++];
+                for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
+                    const int32_t v = col[e];
+                    if (stamp[v] == mark) continue;  // its coin cannot change the outcome
+                    if (!(hash_uniform(key, run, static_cast<uint64_t>(e)) < prob[e])) continue;
+                    stamp[v] = mark;
+                    queue[tail++] = v;
+                    if (run_step) {
+                        depth[v] = depth[u] + 1;
+                        run_step[v] = depth[v];
+                    }
+                    if (run_parent) run_parent[v] = u;
                 }
             }
             spreads[r] = tail;
