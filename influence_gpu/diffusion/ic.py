@@ -495,12 +495,14 @@ def _simulate_sets_native(
     n = graph.num_nodes
     arrays = _native_graph_args(graph, sampler)
     threads = torch.get_num_threads()
-    # per-thread visit stamps, queue, depth and counts, plus [R, n] outputs with provenance
+    # per-thread visit stamps, queue, depth and counts; the [S * R, n] provenance outputs are
+    # allocated up front, so they are fixed cost
+    outputs = len(seed_sets) * num_samples * n * 12 if provenance else 0
     chunk_runs = plan_chunks(
         num_samples,
-        n * 12 if provenance else 8,
+        8,
         memory_budget,
-        fixed_bytes=_native_fixed_bytes(graph, threads),
+        fixed_bytes=_native_fixed_bytes(graph, threads) + outputs,
         what=f"IC simulation on {n} nodes",
     )
     if key is None:
@@ -606,7 +608,8 @@ def _simulate_sets(
         total,
         _bytes_per_run(n, provenance),
         memory_budget,
-        fixed_bytes=_fixed_bytes(graph),
+        # the [S * R, n] provenance outputs (int32 step + int64 parent) are allocated up front
+        fixed_bytes=_fixed_bytes(graph) + (total * n * 12 if provenance else 0),
         what=f"IC simulation on {n} nodes",
     )
     spreads = torch.empty(total, dtype=torch.long)
