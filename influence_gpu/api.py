@@ -95,6 +95,17 @@ def simulate(
     return fn(graph, ids, num_samples, generator=gen, **model_kwargs)
 
 
+def _competitive_inputs(
+    graph: Any, false_seeds: SeedSet, true_seeds: SeedSet, num_samples: Any, seed: Any, device: Any
+) -> tuple[DiffusionGraph, torch.Tensor, torch.Tensor, int, torch.Generator]:
+    """Validate the inputs of the two-cascade functions (disjoint F and T seeds)."""
+    graph = _check_graph(graph).to(device)
+    f = as_seed_tensor(graph, false_seeds, "false_seeds")
+    t = as_seed_tensor(graph, true_seeds, "true_seeds")
+    check_disjoint(f, t, ("false_seeds", "true_seeds"), graph)
+    return graph, f, t, check_num_samples(num_samples), make_generator(seed, graph.device)
+
+
 def simulate_competitive(
     graph: DiffusionGraph,
     false_seeds: SeedSet,
@@ -111,12 +122,9 @@ def simulate_competitive(
     """
     from influence_gpu.diffusion.competitive import simulate_competitive_ic
 
-    graph = _check_graph(graph).to(device)
-    f = as_seed_tensor(graph, false_seeds, "false_seeds")
-    t = as_seed_tensor(graph, true_seeds, "true_seeds")
-    check_disjoint(f, t, ("false_seeds", "true_seeds"), graph)
-    num_samples = check_num_samples(num_samples)
-    gen = make_generator(seed, graph.device)
+    graph, f, t, num_samples, gen = _competitive_inputs(
+        graph, false_seeds, true_seeds, num_samples, seed, device
+    )
     return simulate_competitive_ic(graph, f, t, num_samples, generator=gen, **model_kwargs)
 
 
@@ -136,12 +144,9 @@ def blocked_influence(
     """
     from influence_gpu.diffusion.competitive import estimate_blocked_influence
 
-    graph = _check_graph(graph).to(device)
-    f = as_seed_tensor(graph, false_seeds, "false_seeds")
-    t = as_seed_tensor(graph, true_seeds, "true_seeds")
-    check_disjoint(f, t, ("false_seeds", "true_seeds"), graph)
-    num_samples = check_num_samples(num_samples)
-    gen = make_generator(seed, graph.device)
+    graph, f, t, num_samples, gen = _competitive_inputs(
+        graph, false_seeds, true_seeds, num_samples, seed, device
+    )
     return float(
         estimate_blocked_influence(graph, f, t, num_samples, generator=gen, **model_kwargs).mean
     )

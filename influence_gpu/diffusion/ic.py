@@ -76,10 +76,6 @@ def _prepare(graph: DiffusionGraph) -> dict[str, torch.Tensor]:
     return prep
 
 
-def _check_probabilities(graph: DiffusionGraph) -> None:
-    graph.require_prob()
-
-
 _WORKSPACE: dict[str, torch.Tensor] = {}
 
 
@@ -153,55 +149,80 @@ class _Chunk:
         return cand
 
 
+def _cursor_dtype(prep: dict[str, Any], chunk: _Chunk) -> torch.dtype:
+    return torch.long if torch.long in (prep["rowptr"].dtype, chunk.idx) else torch.int32
+
+
+def _open_cursors(
+    prep: dict[str, Any], chunk: _Chunk, slots: torch.Tensor, with_node: bool
+) -> torch.Tensor:
+    """Cursors ``[3 or 4, m]`` = (pos, end, run[, node]) over the out-rows of active slots."""
+    idx = _cursor_dtype(prep, chunk)
+    rowptr = prep["rowptr"]
+    slots = slots.to(idx)
+    u = torch.div(slots, chunk.R, rounding_mode="floor")
+    rows = [rowptr[u].to(idx), rowptr[u + 1].to(idx), slots - u * chunk.R]
+    if with_node:
+        rows.append(u)
+    cur = torch.stack(rows)
+    return cur[:, cur[0] < cur[1]]
+
+
+def _advance_cursors(
+    prep: dict[str, Any], work: torch.Tensor, generator: torch.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Move every cursor of ``work`` to its next landing (in place), thinning it.
+
+    From ``pos`` the cursor jumps ``Geometric(p_pos)`` edges to ``j`` and the landing is kept
+    with probability ``p_j / p_pos`` (exact, because rows are sorted by probability, largest
+    first); afterwards ``pos = j + 1``.
+
+    Returns:
+        ``(landing [m], hit [h], alive [m])``: the landing edge positions (clamped into the row),
+        the indices of the cursors whose landing is a live edge, and which cursors still have
+        edges left.
+    """
+    prob, inv_rate = prep["prob"], prep["inv_rate"]
+    pos, end = work[0], work[1]
+    coins = torch.rand(2, pos.numel(), device=pos.device, generator=generator)
+    # Exp(1) * inv_rate, floored, is Geometric(p_pos); capped so that it fits the index dtype
+    skip = torch.log1p(coins[0].neg_()).neg_().mul_(inv_rate[pos])
+    j = pos + skip.clamp_(max=float(prep["max_degree"] + 1)).to(pos.dtype)
+    landing = torch.minimum(j, end - 1)
+    live = (coins[1].mul_(prob[pos]) < prob[landing]).logical_and_(j < end)
+    j += 1
+    work[0] = j
+    return landing, live.nonzero().squeeze(1), j < end
+
+
 def _expand_skip(
-    prep: dict[str, torch.Tensor],
+    prep: dict[str, Any],
     chunk: _Chunk,
     frontier: torch.Tensor,
     step: int,
     generator: torch.Generator | None,
     want_parent: bool,
 ) -> torch.Tensor:
-    """Activate live out-neighbours of ``frontier`` slots by geometric skipping.
+    """Activate live out-neighbours of ``frontier`` slots by geometric skipping (one BFS step).
 
-    Each frontier slot becomes a cursor ``(pos, end, run[, node])`` over its node's out-edges
-    (sorted by probability, largest first). One loop iteration moves every cursor to its next
-    landing ``j = pos + Geometric(p_pos)``, thins it with ``p_j / p_pos`` and drops cursors that
-    ran off their row; cursors die after about ``1 + live edges`` iterations.
+    Every frontier slot becomes a cursor over its node's out-edges; cursors die after about
+    ``1 + live edges`` iterations. Used with provenance, where steps must be BFS depths.
     """
-    R = chunk.R
-    rowptr, dst, prob, inv_rate = prep["rowptr"], prep["dst"], prep["prob"], prep["inv_rate"]
-    idx = torch.long if torch.long in (rowptr.dtype, chunk.idx) else torch.int32
-    cap = float(prep["max_degree"] + 1)
     new: list[torch.Tensor] = []
     for start in range(0, frontier.numel(), CURSOR_BATCH):
-        fr = frontier[start : start + CURSOR_BATCH].to(idx)
-        u = torch.div(fr, R, rounding_mode="floor")
-        rows = [rowptr[u].to(idx), rowptr[u + 1].to(idx), fr - u * R]
-        if want_parent:
-            rows.append(u)
-        cur = torch.stack(rows)
-        cur = cur[:, cur[0] < cur[1]]
+        cur = _open_cursors(prep, chunk, frontier[start : start + CURSOR_BATCH], want_parent)
         while cur.shape[1]:
-            pos, end = cur[0], cur[1]
-            coins = torch.rand(2, pos.numel(), device=pos.device, generator=generator)
-            # Exp(1) * inv_rate, floored, is Geometric(p_pos); capped so that it fits the index
-            skip = torch.log1p(coins[0].neg_()).neg_().mul_(inv_rate[pos]).clamp_(max=cap)
-            j = pos + skip.to(idx)
-            jc = torch.minimum(j, end - 1)
-            live = (coins[1].mul_(prob[pos]) < prob[jc]).logical_and_(j < end)
-            hit = live.nonzero().squeeze(1)
+            landing, hit, alive = _advance_cursors(prep, cur, generator)
             if hit.numel():
-                cand = dst[jc[hit]].to(chunk.idx) * R + cur[2][hit].to(chunk.idx)
+                cand = prep["dst"][landing[hit]].to(chunk.idx) * chunk.R + cur[2][hit].to(chunk.idx)
                 par = cur[3][hit] if want_parent else None
                 new.append(chunk.claim(cand, par, step))
-            j += 1
-            cur[0] = j
-            cur = cur[:, j < end]
+            cur = cur[:, alive]
     return torch.cat(new) if new else frontier[:0]
 
 
 def _run_skip_queue(
-    prep: dict[str, torch.Tensor],
+    prep: dict[str, Any],
     chunk: _Chunk,
     frontier: torch.Tensor,
     generator: torch.Generator | None,
@@ -219,40 +240,21 @@ def _run_skip_queue(
     Returns:
         Number of iterations.
     """
-    R = chunk.R
-    rowptr, dst, prob, inv_rate = prep["rowptr"], prep["dst"], prep["prob"], prep["inv_rate"]
-    idx = torch.long if torch.long in (rowptr.dtype, chunk.idx) else torch.int32
-    cap = float(prep["max_degree"] + 1)
-
-    def open_cursors(slots: torch.Tensor) -> torch.Tensor:
-        slots = slots.to(idx)
-        u = torch.div(slots, R, rounding_mode="floor")
-        cur = torch.stack([rowptr[u].to(idx), rowptr[u + 1].to(idx), slots - u * R])
-        return cur[:, cur[0] < cur[1]]
-
-    cur = open_cursors(frontier)
+    cur = _open_cursors(prep, chunk, frontier, with_node=False)
     it = 0
     while cur.shape[1]:
         it += 1
         work, rest = cur[:, :CURSOR_BATCH], cur[:, CURSOR_BATCH:]
-        pos, end = work[0], work[1]
-        coins = torch.rand(2, pos.numel(), device=pos.device, generator=generator)
-        skip = torch.log1p(coins[0].neg_()).neg_().mul_(inv_rate[pos]).clamp_(max=cap)
-        j = pos + skip.to(idx)
-        jc = torch.minimum(j, end - 1)
-        live = (coins[1].mul_(prob[pos]) < prob[jc]).logical_and_(j < end)
-        hit = live.nonzero().squeeze(1)
-        j += 1
-        work[0] = j
-        parts = [work[:, j < end]]
+        landing, hit, alive = _advance_cursors(prep, work, generator)
+        parts = [work[:, alive]]
         if rest.shape[1]:
             parts.append(rest)
         if hit.numel():
-            cand = dst[jc[hit]].to(chunk.idx) * R + work[2][hit].to(chunk.idx)
+            cand = prep["dst"][landing[hit]].to(chunk.idx) * chunk.R + work[2][hit].to(chunk.idx)
             fresh = chunk.claim(cand, None, it)
             if fresh.numel():
                 chunk.count(fresh)
-                parts.append(open_cursors(fresh))
+                parts.append(_open_cursors(prep, chunk, fresh, with_node=False))
         cur = parts[0] if len(parts) == 1 else torch.cat(parts, 1)
     return it
 
@@ -564,7 +566,7 @@ def _simulate_sets(
     provenance: bool,
     backend: str = "auto",
 ) -> list[SpreadResult]:
-    _check_probabilities(graph)
+    graph.require_prob()
     n, device = graph.num_nodes, graph.device
     if sampler is None:
         sampler = "given" if edge_uniforms is not None else "skip"

@@ -61,19 +61,14 @@ inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
     return static_cast<float>(x >> 40) * 0x1.0p-24f;
 }
 
-}  // namespace
-
-extern "C" {
-
-// Simulate `num_runs` IC runs from one seed set.
-//   rowptr [n+1] (int64), edges [E] packed Edge records (rows sorted by prob, descending)
-//   seeds [num_seeds] (int64)
-// Outputs: spreads [num_runs] (int64); node_count [n] (int64, added to, may be null);
-//   step [num_runs * n] (int32, -1 never, may be null); parent [num_runs * n] (int64, may be null).
-// Returns 0 on success.
-int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int64_t* seeds, int64_t num_seeds, int64_t num_runs,
-                 int64_t run_offset, uint64_t key, int num_threads, int64_t* spreads,
-                 int64_t* node_count, int32_t* step, int64_t* parent) {
+// The part both samplers share: runs spread over threads, one breadth-first search per run with
+// per-thread visit stamps and queue, seeds counted as active, optional provenance and per-node
+// counts. `make_expander(run)` returns a callable `expand(u, visit)` that calls `visit(v)` for
+// every live out-edge (u, v) of the run.
+template <class MakeExpander>
+int run_ic(int64_t n, const int64_t* seeds, int64_t num_seeds, int64_t num_runs, int num_threads,
+           int64_t* spreads, int64_t* node_count, int32_t* step, int64_t* parent,
+           MakeExpander make_expander) {
 #ifdef _OPENMP
     if (num_threads < 1) num_threads = 1;
 #else
@@ -97,8 +92,6 @@ int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int6
 #pragma omp for schedule(dynamic, 4)
         for (int64_t r = 0; r < num_runs; ++r) {
             const uint32_t mark = static_cast<uint32_t>(r + 1);
-            uint64_t seed = key ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(run_offset + r + 1));
-            Rng rng(seed);
             int32_t* run_step = step ? step + r * n : nullptr;
             int64_t* run_parent = parent ? parent + r * n : nullptr;
             if (run_step)
@@ -113,33 +106,19 @@ int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int6
                 queue[tail++] = static_cast<int32_t>(s);
                 if (run_step) { run_step[s] = 0; depth[s] = 0; }
             }
+            auto expand = make_expander(r);
             while (head < tail) {
                 const int32_t u = queue[head++];
-                int64_t pos = rowptr[u];
-                const int64_t end = rowptr[u + 1];
-                while (pos < end) {
-                    const float p0 = edges[pos].prob;
-                    if (!(p0 > 0.0f)) break;  // sorted descending: the rest are 0
-                    if (p0 < 1.0f) {
-                        // Exp(1) * inv_rate, floored: Geometric(p0) edges to skip
-                        const float skip = std::floor(-std::log(rng.uniform_open0()) * edges[pos].inv_rate);
-                        if (skip >= static_cast<float>(end - pos)) break;
-                        const int64_t j = pos + static_cast<int64_t>(skip);
-                        if (rng.uniform() * p0 >= edges[j].prob) { pos = j + 1; continue; }  // thinned
-                        pos = j;
+                expand(u, [&](int32_t v) {
+                    if (stamp[v] == mark) return;
+                    stamp[v] = mark;
+                    queue[tail++] = v;
+                    if (run_step) {
+                        depth[v] = depth[u] + 1;
+                        run_step[v] = depth[v];
                     }
-                    const int32_t v = edges[pos].dst;
-                    if (stamp[v] != mark) {
-                        stamp[v] = mark;
-                        queue[tail++] = v;
-                        if (run_step) {
-                            depth[v] = depth[u] + 1;
-                            run_step[v] = depth[v];
-                        }
-                        if (run_parent) run_parent[v] = u;
-                    }
-                    ++pos;
-                }
+                    if (run_parent) run_parent[v] = u;
+                });
             }
             spreads[r] = tail;
             if (my_count)
@@ -152,6 +131,49 @@ int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int6
     return 0;
 }
 
+}  // namespace
+
+extern "C" {
+
+// Geometric skipping: `num_runs` IC runs from one seed set.
+//   rowptr [n+1] (int64), edges [E] packed Edge records (rows sorted by prob, descending)
+//   seeds [num_seeds] (int64)
+// Outputs: spreads [num_runs] (int64); node_count [n] (int64, added to, may be null);
+//   step [num_runs * n] (int32, -1 never, may be null); parent [num_runs * n] (int64, may be null).
+// Returns 0 on success.
+int ic_skip_runs(int64_t n, const int64_t* rowptr, const Edge* edges, const int64_t* seeds,
+                 int64_t num_seeds, int64_t num_runs, int64_t run_offset, uint64_t key,
+                 int num_threads, int64_t* spreads, int64_t* node_count, int32_t* step,
+                 int64_t* parent) {
+    return run_ic(n, seeds, num_seeds, num_runs, num_threads, spreads, node_count, step, parent,
+                  [=](int64_t r) {
+                      const uint64_t seed =
+                          key ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(run_offset + r + 1));
+                      return [rng = Rng(seed), rowptr, edges](int32_t u, auto&& visit) mutable {
+                          int64_t pos = rowptr[u];
+                          const int64_t end = rowptr[u + 1];
+                          while (pos < end) {
+                              const float p0 = edges[pos].prob;
+                              if (!(p0 > 0.0f)) break;  // sorted descending: the rest are 0
+                              if (p0 < 1.0f) {
+                                  // Exp(1) * inv_rate, floored: Geometric(p0) edges to skip
+                                  const float skip = std::floor(-std::log(rng.uniform_open0()) *
+                                                                edges[pos].inv_rate);
+                                  if (skip >= static_cast<float>(end - pos)) break;
+                                  const int64_t j = pos + static_cast<int64_t>(skip);
+                                  if (rng.uniform() * p0 >= edges[j].prob) {  // thinned
+                                      pos = j + 1;
+                                      continue;
+                                  }
+                                  pos = j;
+                              }
+                              visit(edges[pos].dst);
+                              ++pos;
+                          }
+                      };
+                  });
+}
+
 // The same runs with one counter-based coin per out-edge: edge e (CSR order) is live in run r
 // iff hash_uniform(key, run_offset + r, e) < prob[e]. Every set simulated with the same key and
 // run indices sees the same live-edge worlds (common random numbers for greedy / CELF).
@@ -160,68 +182,15 @@ int ic_hash_runs(int64_t n, const int64_t* rowptr, const int32_t* col, const flo
                  const int64_t* seeds, int64_t num_seeds, int64_t num_runs, int64_t run_offset,
                  uint64_t key, int num_threads, int64_t* spreads, int64_t* node_count,
                  int32_t* step, int64_t* parent) {
-#ifdef _OPENMP
-    if (num_threads < 1) num_threads = 1;
-#else
-    num_threads = 1;
-#endif
-    std::vector<std::vector<int64_t>> counts(node_count ? num_threads : 0);
-#pragma omp parallel num_threads(num_threads)
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
-        std::vector<uint32_t> stamp(n, 0);
-        std::vector<int32_t> queue(n);
-        std::vector<int32_t> depth(step ? n : 0);
-        int64_t* my_count = nullptr;
-        if (node_count) {
-            counts[tid].assign(n, 0);
-            my_count = counts[tid].data();
-        }
-#pragma omp for schedule(dynamic, 4)
-        for (int64_t r = 0; r < num_runs; ++r) {
-            const uint32_t mark = static_cast<uint32_t>(r + 1);
-            const uint64_t run = static_cast<uint64_t>(run_offset + r);
-            int32_t* run_step = step ? step + r * n : nullptr;
-            int64_t* run_parent = parent ? parent + r * n : nullptr;
-            if (run_step)
-                for (int64_t v = 0; v < n; ++v) run_step[v] = -1;
-            if (run_parent)
-                for (int64_t v = 0; v < n; ++v) run_parent[v] = -1;
-            int64_t head = 0, tail = 0;
-            for (int64_t i = 0; i < num_seeds; ++i) {
-                const int64_t s = seeds[i];
-                if (stamp[s] == mark) continue;
-                stamp[s] = mark;
-                queue[tail++] = static_cast<int32_t>(s);
-                if (run_step) { run_step[s] = 0; depth[s] = 0; }
-            }
-            while (head < tail) {
-                const int32_t u = queue[head++];
-                for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
-                    const int32_t v = col[e];
-                    if (stamp[v] == mark) continue;  // its coin cannot change the outcome
-                    if (!(hash_uniform(key, run, static_cast<uint64_t>(e)) < prob[e])) continue;
-                    stamp[v] = mark;
-                    queue[tail++] = v;
-                    if (run_step) {
-                        depth[v] = depth[u] + 1;
-                        run_step[v] = depth[v];
-                    }
-                    if (run_parent) run_parent[v] = u;
-                }
-            }
-            spreads[r] = tail;
-            if (my_count)
-                for (int64_t i = 0; i < tail; ++i) ++my_count[queue[i]];
-        }
-    }
-    if (node_count)
-        for (auto& c : counts)
-            for (int64_t v = 0; v < n; ++v) node_count[v] += c[v];
-    return 0;
+    return run_ic(n, seeds, num_seeds, num_runs, num_threads, spreads, node_count, step, parent,
+                  [=](int64_t r) {
+                      const uint64_t run = static_cast<uint64_t>(run_offset + r);
+                      return [=](int32_t u, auto&& visit) {
+                          for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e)
+                              if (hash_uniform(key, run, static_cast<uint64_t>(e)) < prob[e])
+                                  visit(col[e]);
+                      };
+                  });
 }
 
 }  // extern "C"
