@@ -253,6 +253,29 @@ def _threshold_source(
 
 
 # ----------------------------------------------------------------------------------------- LT
+def _initial_state(
+    C: int, n: int, seeds: torch.Tensor, provenance: bool, device: torch.device
+) -> tuple[torch.Tensor, ...]:
+    """Flat ``[C * n]`` state of ``C`` runs with ``seeds`` active (shared with threshold.py).
+
+    Returns:
+        ``(frontier, active, step, parent, cand)``: the seed slots (sorted), the active mask and,
+        with provenance, the step / parent / parent-candidate arrays (else ``None``).
+    """
+    active = torch.zeros(C * n, dtype=torch.bool, device=device)
+    frontier = (
+        (torch.arange(C, device=device).unsqueeze(1) * n + seeds.unsqueeze(0)).reshape(-1).sort()
+    ).values
+    active[frontier] = True
+    step = parent = cand = None
+    if provenance:
+        step = torch.full((C * n,), -1, dtype=torch.int32, device=device)
+        step[frontier] = 0
+        parent = torch.full((C * n,), -1, dtype=torch.long, device=device)
+        cand = torch.full((C * n,), n, dtype=torch.long, device=device)
+    return frontier, active, step, parent, cand
+
+
 def _lt_chunk(
     graph: DiffusionGraph,
     weight: torch.Tensor,
@@ -269,19 +292,9 @@ def _lt_chunk(
     C, n = theta.shape
     device = theta.device
     theta = theta.reshape(-1)
-    active = torch.zeros(C * n, dtype=torch.bool, device=device)
+    frontier, active, step, parent, cand = _initial_state(C, n, seeds, provenance, device)
     mark = torch.zeros(C * n, dtype=torch.bool, device=device)
     acc = torch.zeros(C * n, dtype=torch.float64, device=device)
-    frontier = (
-        torch.arange(C, device=device).unsqueeze(1) * n + seeds.unsqueeze(0)
-    ).reshape(-1).sort().values
-    active[frontier] = True
-    step = parent = cand = None
-    if provenance:
-        step = torch.full((C * n,), -1, dtype=torch.int32, device=device)
-        step[frontier] = 0
-        parent = torch.full((C * n,), -1, dtype=torch.long, device=device)
-        cand = torch.full((C * n,), n, dtype=torch.long, device=device)
 
     def apply(flat: torch.Tensor, eid: torch.Tensor, src: torch.Tensor) -> None:
         w = weight[eid]

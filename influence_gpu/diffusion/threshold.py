@@ -44,6 +44,7 @@ from influence_gpu.diffusion._common import check_num_samples, iter_chunks
 from influence_gpu.diffusion.lt import (
     _as_runs,
     _chunk_thresholds,
+    _initial_state,
     _plan,
     _push,
     _seed_ids,
@@ -93,20 +94,10 @@ def _threshold_chunk(
     device = theta.device
     init = 1.0 if reduce == "prod" else float("inf")
     theta = theta.reshape(-1)
-    active = torch.zeros(C * n, dtype=torch.bool, device=device)
+    frontier, active, step, parent, cand = _initial_state(C, n, seeds, provenance, device)
     blocked = torch.zeros_like(active)
     mark = torch.zeros_like(active)
     agg = torch.full((C * n,), init, dtype=torch.float64, device=device)
-    frontier = (
-        torch.arange(C, device=device).unsqueeze(1) * n + seeds.unsqueeze(0)
-    ).reshape(-1).sort().values
-    active[frontier] = True
-    step = parent = cand = None
-    if provenance:
-        step = torch.full((C * n,), -1, dtype=torch.int32, device=device)
-        step[frontier] = 0
-        parent = torch.full((C * n,), -1, dtype=torch.long, device=device)
-        cand = torch.full((C * n,), n, dtype=torch.long, device=device)
 
     def apply(flat: torch.Tensor, eid: torch.Tensor, src: torch.Tensor) -> None:
         val = weight[eid]
