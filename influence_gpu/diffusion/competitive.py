@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from influence_gpu import typing as _flags
 from influence_gpu.diffusion._common import (
     DEFAULT_MEMORY_BUDGET,
     check_disjoint,
@@ -372,6 +373,52 @@ def simulate_competitive_ic(
     )
 
 
+def _native_false_counts(
+    graph: DiffusionGraph,
+    false_ids: torch.Tensor,
+    ptr: torch.Tensor,
+    cat: torch.Tensor,
+    num_samples: int,
+    key: int,
+) -> torch.Tensor | None:
+    """:func:`_false_counts` in the native CPU kernel, or ``None`` where it does not apply."""
+    if not (
+        graph.device.type == "cpu"
+        and _flags.USE_NATIVE_CPU
+        and graph.num_nodes < 2**31
+        and graph.num_edges < 2**31
+    ):
+        return None
+    from influence_gpu.diffusion._native import load_ic_kernel, native_csr
+
+    fn = load_ic_kernel("competitive_false_counts")
+    if fn is None:
+        return None
+    rowptr, col, prob = native_csr(graph)
+    f = false_ids.long().contiguous()
+    ptr, cat = ptr.long().contiguous(), cat.long().contiguous()
+    num_sets = ptr.numel() - 1
+    out = torch.empty(num_sets * num_samples, dtype=torch.long)
+    status = fn(
+        graph.num_nodes,
+        rowptr.data_ptr(),
+        col.data_ptr(),
+        prob.data_ptr(),
+        f.data_ptr(),
+        f.numel(),
+        cat.data_ptr(),
+        ptr.data_ptr(),
+        num_sets,
+        num_samples,
+        key,
+        torch.get_num_threads(),
+        out.data_ptr(),
+    )
+    if status != 0:
+        raise RuntimeError(f"native competitive kernel failed with status {status}")
+    return out.view(num_sets, num_samples)
+
+
 def _false_counts(
     graph: DiffusionGraph,
     false_ids: torch.Tensor,
@@ -380,8 +427,15 @@ def _false_counts(
     key: int,
     memory_budget: int | None,
 ) -> torch.Tensor:
-    """F counts ``[len(sets), R]`` of every truth set on the worlds of ``key``."""
+    """F counts ``[len(sets), R]`` of every truth set on the worlds of ``key``.
+
+    On a CPU graph this runs in the native kernel when it is available (the same hash coins, so
+    the counts are identical to the torch path's; ``INFLUENCE_GPU_NATIVE=0`` turns it off).
+    """
     ptr, cat = _pack_sets(graph, sets)
+    native = _native_false_counts(graph, false_ids, ptr, cat, num_samples, key)
+    if native is not None:
+        return native
     out = torch.empty(len(sets) * num_samples, dtype=torch.long, device=graph.device)
     for start, color, _, _, _ in _iter_states(
         graph,

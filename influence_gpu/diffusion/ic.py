@@ -467,14 +467,9 @@ def _native_graph_args(graph: DiffusionGraph, sampler: str) -> list[Any]:
                 dim=1,
             ).contiguous()
         return [graph.rowptr.contiguous(), prep["native_edges"]]
-    cache = graph._cache
-    if "native_csr" not in cache:
-        cache["native_csr"] = [
-            graph.rowptr.contiguous(),
-            graph.col.to(torch.int32).contiguous(),
-            graph.require_prob().to(torch.float32).contiguous(),
-        ]
-    return cache["native_csr"]
+    from influence_gpu.diffusion._native import native_csr
+
+    return native_csr(graph)
 
 
 def _simulate_sets_native(

@@ -21,11 +21,25 @@ import tempfile
 import warnings
 from pathlib import Path
 
-__all__ = ["load_ic_kernel", "native_cache_dir"]
+__all__ = ["load_ic_kernel", "native_cache_dir", "native_csr"]
 
 _SOURCE = Path(__file__).with_name("ic_kernel.cpp")
 _FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-fopenmp"]
 _LOADED: dict[str, object] = {}
+
+
+def native_csr(graph) -> list:
+    """``[rowptr int64, col int32, prob float32]`` of a CPU graph, cached on the graph."""
+    import torch
+
+    cache = graph._cache
+    if "native_csr" not in cache:
+        cache["native_csr"] = [
+            graph.rowptr.contiguous(),
+            graph.col.to(torch.int32).contiguous(),
+            graph.require_prob().to(torch.float32).contiguous(),
+        ]
+    return cache["native_csr"]
 
 
 def native_cache_dir() -> Path:
@@ -67,7 +81,9 @@ def _build(cxx: str) -> Path:
 
 
 def load_ic_kernel(name: str = "ic_skip_runs"):
-    """Return a native IC entry point (``ic_skip_runs`` / ``ic_hash_runs``), or ``None``.
+    """Return a native entry point of ic_kernel.cpp, or ``None``.
+
+    Entry points: ``ic_skip_runs``, ``ic_hash_runs``, ``competitive_false_counts``.
 
     The library is built on first use; a failure warns once and returns ``None``.
     """
@@ -77,13 +93,18 @@ def load_ic_kernel(name: str = "ic_skip_runs"):
     if lib is None:
         return None
     fn = getattr(lib, name)
-    p, i64, u64 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64
-    if name == "ic_skip_runs":
-        fn.argtypes = [i64, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
-    else:
-        fn.argtypes = [i64, p, p, p, p, i64, i64, i64, u64, ctypes.c_int, p, p, p, p]
+    fn.argtypes = _SIGNATURES[name]
     fn.restype = ctypes.c_int
     return fn
+
+
+_p, _i64, _u64, _int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64, ctypes.c_int
+#: ctypes argument types of each entry point of ic_kernel.cpp
+_SIGNATURES = {
+    "ic_skip_runs": [_i64, _p, _p, _p, _i64, _i64, _i64, _u64, _int, _p, _p, _p, _p],
+    "ic_hash_runs": [_i64, _p, _p, _p, _p, _i64, _i64, _i64, _u64, _int, _p, _p, _p, _p],
+    "competitive_false_counts": [_i64, _p, _p, _p, _p, _i64, _p, _p, _i64, _i64, _u64, _int, _p],
+}
 
 
 def _load_library():

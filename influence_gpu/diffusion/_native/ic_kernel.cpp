@@ -193,4 +193,73 @@ int ic_hash_runs(int64_t n, const int64_t* rowptr, const int32_t* col, const flo
                   });
 }
 
+// Competitive IC (paper B): number of F-active nodes for every (truth set, world) pair, with
+// the same hash coins as the torch path (edge e live in world r iff hash_uniform(key, r, e) <
+// prob[e]). Level-synchronous: the F frontier of a level expands before the T frontier, so a
+// node reached by both colours in the same step becomes F.
+//   false_seeds [num_false]; truth set s = true_cat[true_ptr[s] .. true_ptr[s + 1]] (disjoint from
+//   the false seeds); out [num_sets * num_runs] (int64), set-major.
+int competitive_false_counts(int64_t n, const int64_t* rowptr, const int32_t* col,
+                             const float* prob, const int64_t* false_seeds, int64_t num_false,
+                             const int64_t* true_cat, const int64_t* true_ptr, int64_t num_sets,
+                             int64_t num_runs, uint64_t key, int num_threads, int64_t* out) {
+#ifdef _OPENMP
+    if (num_threads < 1) num_threads = 1;
+#else
+    num_threads = 1;
+#endif
+    const int64_t total = num_sets * num_runs;
+#pragma omp parallel num_threads(num_threads)
+    {
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> cur_f, cur_t, next_f, next_t;
+        cur_f.reserve(n); cur_t.reserve(n); next_f.reserve(n); next_t.reserve(n);
+#pragma omp for schedule(dynamic, 8)
+        for (int64_t job = 0; job < total; ++job) {
+            const int64_t set = job / num_runs;
+            const uint64_t world = static_cast<uint64_t>(job % num_runs);
+            const uint32_t mark = static_cast<uint32_t>(job + 1);
+            cur_f.clear(); cur_t.clear();
+            int64_t false_count = 0;
+            for (int64_t i = 0; i < num_false; ++i) {
+                const int64_t v = false_seeds[i];
+                if (stamp[v] == mark) continue;
+                stamp[v] = mark;
+                cur_f.push_back(static_cast<int32_t>(v));
+                ++false_count;
+            }
+            for (int64_t i = true_ptr[set]; i < true_ptr[set + 1]; ++i) {
+                const int64_t v = true_cat[i];
+                if (stamp[v] == mark) continue;
+                stamp[v] = mark;
+                cur_t.push_back(static_cast<int32_t>(v));
+            }
+            while (!cur_f.empty() || !cur_t.empty()) {
+                next_f.clear(); next_t.clear();
+                for (int32_t u : cur_f)
+                    for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
+                        const int32_t v = col[e];
+                        if (stamp[v] == mark) continue;
+                        if (!(hash_uniform(key, world, static_cast<uint64_t>(e)) < prob[e])) continue;
+                        stamp[v] = mark;
+                        next_f.push_back(v);
+                    }
+                for (int32_t u : cur_t)
+                    for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
+                        const int32_t v = col[e];
+                        if (stamp[v] == mark) continue;
+                        if (!(hash_uniform(key, world, static_cast<uint64_t>(e)) < prob[e])) continue;
+                        stamp[v] = mark;
+                        next_t.push_back(v);
+                    }
+                false_count += static_cast<int64_t>(next_f.size());
+                std::swap(cur_f, next_f);
+                std::swap(cur_t, next_t);
+            }
+            out[job] = false_count;
+        }
+    }
+    return 0;
+}
+
 }  // extern "C"
