@@ -128,6 +128,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     Raises:
         ValueError: unknown task, a method without a selector config, missing seeds.
     """
+    if cfg.task == "cascades":  # accuracy of a learned LTNN / RWNN checkpoint (paper A)
+        from influence_gpu.pipeline_learn import evaluate_cascades
+
+        return evaluate_cascades(cfg)
     _seed_everything(cfg.seed)
     device = resolve_device(cfg.get("device", "auto"))
     out_dir = _output_dir(cfg)
@@ -147,8 +151,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         metrics.update(_evaluate_spread(cfg, graph))
     elif cfg.task == "select":
         metrics.update(_evaluate_select(cfg, graph, out_dir))
+    elif cfg.task == "ibm":  # influence blocking benchmark (paper B)
+        from influence_gpu.pipeline_ibm import evaluate_ibm
+
+        metrics.update(evaluate_ibm(cfg, graph, out_dir))
     else:
-        raise ValueError(f"task must be 'select' or 'spread', got {cfg.task!r}")
+        raise ValueError(
+            f"task must be 'select', 'spread', 'cascades' or 'ibm', got {cfg.task!r}"
+        )
     metrics["seconds"] = time.perf_counter() - t0
     metrics["output_dir"] = str(out_dir)
     _write_metrics(out_dir, metrics)
@@ -308,6 +318,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """
     from hydra.utils import instantiate
 
+    from influence_gpu.pipeline_learn import is_cascade_config, train_cascades
+
+    if "NIELitModule" in str((cfg.get("model") or {}).get("_target_", "")):  # NIE (paper B)
+        from influence_gpu.pipeline_ibm import train_nie
+
+        return train_nie(cfg)
+    if is_cascade_config(cfg):  # LTNN / RWNN / MIPs on cascade data (paper A)
+        return train_cascades(cfg)
     _seed_everything(cfg.seed)
     out_dir = _output_dir(cfg)
     t0 = time.perf_counter()

@@ -36,7 +36,7 @@ def make_cfg(overrides, tmp_path):
 
 
 def test_train_without_model_reports_status(tmp_path):
-    metrics = train(make_cfg(["graph.source.n=50"], tmp_path))
+    metrics = train(make_cfg(["model=none", "data=none", "graph.source.n=50"], tmp_path))
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["status"] == "no_model" == metrics["status"]
     assert saved["graph"]["num_nodes"] == 50
@@ -61,7 +61,8 @@ def test_train_runs_a_lightning_model(tmp_path):
 def test_train_script_subprocess(tmp_path):
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), "debug=default", f"hydra.run.dir={tmp_path}"],
+        [sys.executable, str(ROOT / "train.py"), "debug=default", "model=none", "data=none",
+         f"hydra.run.dir={tmp_path}"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]

@@ -1,0 +1,349 @@
+"""The Neural Influence Estimator (NIE) of paper B: MLP, Lightning module and a plain estimator.
+
+* :class:`NIEMLP` - MLP ``7 -> 128 -> 128 -> 1`` with ReLU (paper B, Sec. IV-B3 and V-A4). The
+  inputs are standardised with a scaler fitted on the training features, and the output is
+  un-standardised with the mean / std of the training labels; both scalers are buffers, so they
+  travel with every ``state_dict`` and checkpoint.
+* :class:`NIELitModule` - trains it with the MSE loss (batch 512 and lr 0.05 as in the paper; the
+  paper does not name its optimiser, the config uses Adam, which is what its ``lr = 0.05`` and
+  "minimal hyperparameter sensitivity" suggest for a 2-layer MLP - SGD is one config override
+  away). Logs ``train/loss``, ``val/mse``, ``val/r2`` (``val/loss`` = ``val/mse``, so the default
+  early-stopping / checkpoint callbacks monitor the validation MSE). Checkpoints carry the graph's
+  content hash and the featurizer's ``h``.
+* :class:`NIE` - plain-Python estimator loaded from a checkpoint against a graph (no Hydra, no
+  Trainer): ``estimate(false_seeds, true_seeds)`` and ``select(false_seeds, k)`` (NIE-CELF), both
+  in the graph's node labels. A checkpoint of another graph is refused with a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics import MeanSquaredError, R2Score
+
+from influence_gpu.graph.diffusion_graph import DiffusionGraph
+
+__all__ = ["NIEMLP", "NIELitModule", "NIE"]
+
+NUM_FEATURES = 7
+
+
+class NIEMLP(nn.Module):
+    """MLP regressor of blocked influence from the seven NIE features (paper B, Fig. 1).
+
+    Args:
+        in_features: number of input features (7).
+        hidden_dims: sizes of the hidden layers (paper: ``[128, 128]``).
+
+    Raises:
+        ValueError: non-positive sizes.
+
+    Shapes:
+        input ``[B, in_features]`` (raw features) -> output ``[B]`` (blocked influence).
+    """
+
+    def __init__(self, in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = (128, 128)):
+        super().__init__()
+        dims = [int(in_features), *[int(d) for d in hidden_dims]]
+        if any(d < 1 for d in dims):
+            raise ValueError(f"in_features and hidden_dims must be positive, got {dims}")
+        layers: list[nn.Module] = []
+        for a, b in zip(dims[:-1], dims[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.append(nn.Linear(dims[-1], 1))
+        self.mlp = nn.Sequential(*layers)
+        self.in_features = dims[0]
+        self.hidden_dims = dims[1:]
+        self.register_buffer("feature_mean", torch.zeros(dims[0]))
+        self.register_buffer("feature_std", torch.ones(dims[0]))
+        self.register_buffer("label_mean", torch.zeros(()))
+        self.register_buffer("label_std", torch.ones(()))
+        self.register_buffer("scaler_fitted", torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fit the input and label standardisation on the training data.
+
+        Args:
+            features: ``[I, in_features]`` training features.
+            labels: ``[I]`` training labels.
+
+        Raises:
+            ValueError: wrong shapes or fewer than 2 rows.
+        """
+        x = torch.as_tensor(features, dtype=torch.float32)
+        y = torch.as_tensor(labels, dtype=torch.float32).reshape(-1)
+        if x.dim() != 2 or x.size(1) != self.in_features or x.size(0) != y.numel():
+            raise ValueError(
+                f"features must be [I, {self.in_features}] and labels [I], got "
+                f"{list(x.shape)} and {list(y.shape)}"
+            )
+        if x.size(0) < 2:
+            raise ValueError("fit_scaler needs at least 2 training rows")
+        std = x.std(0)
+        self.feature_mean.copy_(x.mean(0))
+        self.feature_std.copy_(torch.where(std > 1e-12, std, torch.ones_like(std)))
+        self.label_mean.copy_(y.mean())
+        ls = y.std()
+        self.label_std.copy_(ls if float(ls) > 1e-12 else torch.ones_like(ls))
+        self.scaler_fitted.fill_(True)
+
+    def forward_standardized(self, x: torch.Tensor) -> torch.Tensor:
+        """Prediction in standardised label units (the training target)."""
+        z = (x.to(self.feature_mean.dtype) - self.feature_mean) / self.feature_std
+        return self.mlp(z).squeeze(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predicted blocked influence ``[B]`` of raw features ``[B, in_features]``."""
+        return self.forward_standardized(x) * self.label_std + self.label_mean
+
+
+class NIELitModule(L.LightningModule):
+    """Lightning module training :class:`NIEMLP` with the MSE loss (paper B).
+
+    Call ``model.fit_scaler(train_features, train_labels)`` before ``Trainer.fit``
+    (:func:`influence_gpu.pipeline_ibm.train_nie` does). The loss is the MSE of the standardised
+    labels (the MSE divided by the label variance: same minimiser, better conditioned); the
+    logged ``val/mse`` is in the labels' own units.
+
+    Args:
+        optimizer: partial of a torch optimizer (``params`` missing); default Adam, lr 0.05.
+        in_features: number of features (7).
+        hidden_dims: hidden layer sizes (paper: ``[128, 128]``).
+        scheduler: optional partial of an LR scheduler (``optimizer`` missing).
+        graph_hash: ``DiffusionGraph.content_hash()`` of the training graph (saved in checkpoints).
+        h: hop radius of the features the model was trained on (saved in checkpoints).
+
+    Raises:
+        RuntimeError: ``fit`` without a fitted scaler.
+    """
+
+    def __init__(
+        self,
+        optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+        in_features: int = NUM_FEATURES,
+        hidden_dims: Sequence[int] = (128, 128),
+        scheduler: Callable[..., Any] | None = None,
+        graph_hash: str | None = None,
+        h: int = 2,
+    ) -> None:
+        super().__init__()
+        # the optimizer / scheduler partials are not saved (a checkpoint is for inference)
+        self.save_hyperparameters(logger=False, ignore=["optimizer", "scheduler"])
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.net = NIEMLP(in_features, list(hidden_dims))
+        self.graph_hash = graph_hash
+        self.h = int(h)
+        self.val_mse = MeanSquaredError()
+        self.val_r2 = R2Score()
+        self.test_mse = MeanSquaredError()
+        self.test_r2 = R2Score()
+
+    def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """See :meth:`NIEMLP.fit_scaler`."""
+        self.net.fit_scaler(features, labels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predicted blocked influence ``[B]`` of raw features ``[B, 7]``."""
+        return self.net(x)
+
+    def on_fit_start(self) -> None:
+        """Refuse to train without a fitted scaler."""
+        if not bool(self.net.scaler_fitted):
+            raise RuntimeError(
+                "NIELitModule: call fit_scaler(train_features, train_labels) before fit"
+            )
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
+        """MSE of the standardised labels."""
+        x, y = batch
+        target = (y - self.net.label_mean) / self.net.label_std
+        loss = nn.functional.mse_loss(self.net.forward_standardized(x), target)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=x.size(0))
+        return loss
+
+    def _eval_step(self, batch, mse: MeanSquaredError, r2: R2Score, stage: str) -> None:
+        x, y = batch
+        pred = self.net(x)
+        mse.update(pred, y)
+        r2.update(pred, y)
+        self.log(f"{stage}/mse", mse, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=x.size(0))
+        self.log(f"{stage}/r2", r2, on_step=False, on_epoch=True, prog_bar=True,
+                 batch_size=x.size(0))
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Validation MSE and R² in label units."""
+        self._eval_step(batch, self.val_mse, self.val_r2, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        """``val/loss`` = ``val/mse`` for the default callbacks."""
+        self.log("val/loss", self.val_mse.compute())
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        """Test MSE and R² in label units."""
+        self._eval_step(batch, self.test_mse, self.test_r2, "test")
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer (and scheduler) partials of the config."""
+        if self.optimizer_factory is None:
+            opt = torch.optim.Adam(self.parameters(), lr=0.05)
+        else:
+            opt = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return opt
+        sched = self.scheduler_factory(optimizer=opt)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/mse"}}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store the graph hash and the NIE settings next to the weights."""
+        checkpoint["graph_hash"] = self.graph_hash
+        checkpoint["nie"] = {
+            "in_features": self.net.in_features,
+            "hidden_dims": list(self.net.hidden_dims),
+            "h": self.h,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the graph hash."""
+        self.graph_hash = checkpoint.get("graph_hash", self.graph_hash)
+
+
+def _read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"NIE checkpoint {str(path)!r} does not exist")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "nie" not in ckpt:
+        raise ValueError(f"{path}: not an NIE checkpoint (no 'state_dict' / 'nie' entries)")
+    return ckpt
+
+
+class NIE:
+    """A trained NIE bound to its graph: blocked-influence estimates and NIE-CELF, no Hydra.
+
+    Args:
+        net: the trained :class:`NIEMLP` (scaler fitted).
+        graph: the graph the model was trained on.
+        h: hop radius of the features.
+        stats: precomputed per-graph statistics (default: computed / read from the disk cache).
+
+    Raises:
+        ValueError: the scaler of ``net`` was never fitted.
+    """
+
+    def __init__(self, net: NIEMLP, graph: DiffusionGraph, h: int = 2, stats: Any = None):
+        from influence_gpu.nie.features import NIEFeaturizer
+
+        if not bool(net.scaler_fitted):
+            raise ValueError("net has no fitted scaler: train it (or load a checkpoint) first")
+        self.graph = graph
+        self.net = net.to(graph.device).eval()
+        self.h = int(h)
+        self.featurizer = NIEFeaturizer(graph, stats=stats, h=self.h)
+
+    @classmethod
+    def load(
+        cls, ckpt_path: str | os.PathLike, graph: DiffusionGraph, stats: Any = None
+    ) -> NIE:
+        """Load a checkpoint written by :class:`NIELitModule` (Lightning not needed to call it).
+
+        Args:
+            ckpt_path: the ``.ckpt`` file.
+            graph: the graph to answer queries on; must be the training graph.
+            stats: precomputed per-graph statistics (optional).
+
+        Returns:
+            The estimator.
+
+        Raises:
+            ValueError: missing / unreadable file, or a checkpoint trained on another graph
+                (content hashes differ).
+        """
+        ckpt = _read_checkpoint(ckpt_path)
+        want = ckpt.get("graph_hash")
+        have = graph.content_hash()
+        if want is None or want != have:
+            raise ValueError(
+                f"{ckpt_path}: NIE checkpoint was trained on another graph (graph_hash "
+                f"{str(want)[:12]}..., this graph {have[:12]}...); train an NIE on this graph"
+            )
+        cfg = ckpt["nie"]
+        net = NIEMLP(cfg["in_features"], cfg["hidden_dims"])
+        state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+        net.load_state_dict(state)
+        return cls(net, graph, h=int(cfg["h"]), stats=stats)
+
+    @torch.no_grad()
+    def predict(self, false_ids: torch.Tensor, true_sets: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Predicted blocked influence of several truth sets (internal ids).
+
+        Shapes:
+            ``false_ids [k_F]``, ``true_sets[i] [k_i]`` -> ``[len(true_sets)]``.
+        """
+        return self.net(self.featurizer.features(false_ids, list(true_sets))).double()
+
+    @torch.no_grad()
+    def predict_candidates(
+        self, false_ids: torch.Tensor, base_true: torch.Tensor, candidates: torch.Tensor
+    ) -> torch.Tensor:
+        """Predicted ``f(S_T ∪ {v} | S_F)`` for every candidate ``v`` (one featurizer call).
+
+        Shapes:
+            ``false_ids [k_F]``, ``base_true [k_T]``, ``candidates [C]`` -> ``[C]``.
+        """
+        x = self.featurizer.features_with_candidates(false_ids, base_true, candidates)
+        return self.net(x).double()
+
+    def estimate(self, false_seeds: Sequence[Any], true_seeds: Sequence[Any]) -> float:
+        """Predicted blocked influence ``f(S_T | S_F)``.
+
+        Args:
+            false_seeds: ``S_F`` in the graph's node labels.
+            true_seeds: ``S_T`` in the graph's node labels (disjoint from ``S_F``).
+
+        Returns:
+            The NIE's estimate.
+
+        Raises:
+            ValueError: unknown labels, overlapping sets.
+        """
+        f = self.graph.index_of(list(false_seeds), "false_seeds")
+        t = self.graph.index_of(list(true_seeds), "true_seeds")
+        return float(self.predict(f, [t])[0])
+
+    def select(
+        self, false_seeds: Sequence[Any], k: int, candidates: Any = None, **kwargs: Any
+    ) -> list[Any]:
+        """NIE-CELF: choose up to ``k`` truth seeds against ``S_F`` (paper B, Algorithm 2).
+
+        Args:
+            false_seeds: ``S_F`` in the graph's node labels.
+            k: budget.
+            candidates: ``None`` (``N_h(S_F) - S_F``), ``"all"``, or node labels.
+            **kwargs: passed to :func:`~influence_gpu.selection.blocking.nie_celf`.
+
+        Returns:
+            The chosen seeds, in node labels, in the order chosen.
+
+        Raises:
+            ValueError: unknown labels, bad ``k``.
+        """
+        from influence_gpu.selection.blocking import nie_celf
+
+        f = self.graph.index_of(list(false_seeds), "false_seeds")
+        if candidates is not None and not isinstance(candidates, str):
+            candidates = self.graph.index_of(list(candidates), "candidates")
+        res = nie_celf(self, f, k, candidates=candidates, **kwargs)
+        return self.graph.labels_of(res.seeds)

@@ -1,0 +1,104 @@
+"""train.py / evaluate.py on cascade data: LTNN / RWNN, metrics.json, checkpoint reload."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+
+from influence_gpu.learn import LTNNLitModule
+from influence_gpu.pipeline import evaluate, train
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+FAST = ["trainer.max_epochs=2", "callbacks.progress_bar=null", "callbacks.early_stopping=null",
+        "+trainer.enable_model_summary=false", "data.data.num_cascades=40"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_hydra():
+    GlobalHydra.instance().clear()
+    yield
+    GlobalHydra.instance().clear()
+
+
+def make_cfg(name, overrides, tmp_path):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose(
+            config_name=name,
+            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
+            return_hydra_config=True,
+        )
+        HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+def test_default_train_is_ltnn_on_synthetic(tmp_path):
+    cfg = make_cfg("train", [], tmp_path)
+    assert cfg.model._target_.endswith("LTNNLitModule")
+    assert cfg.data.data._target_.endswith("synthetic_cascades")
+    assert cfg.graph.source.n == 50 and cfg.graph.source.m == 15
+
+
+@pytest.mark.parametrize("graph", ["er", "ws"])
+def test_train_ltnn_writes_metrics_and_reloadable_checkpoint(graph, tmp_path):
+    run = tmp_path / "train"
+    metrics = train(make_cfg("train", [f"graph={graph}", *FAST], run))
+    saved = json.loads((run / "metrics.json").read_text())
+    for key in ("train_accuracy", "test_accuracy", "majority_test_accuracy", "seconds",
+                "val/accuracy"):
+        assert key in saved
+    assert saved["data"]["num_train"] == 32 and saved["data"]["num_test"] == 8
+    ckpt = Path(metrics["checkpoint"])
+    assert ckpt.exists()
+    model = LTNNLitModule.load_from_checkpoint(ckpt)  # plain Python, no datamodule
+    assert model.hparams["num_nodes"] == 50
+    ev = evaluate(make_cfg("evaluate", ["task=cascades", f"ckpt_path={ckpt}", "data=synthetic",
+                                        f"graph={graph}", "data.data.num_cascades=40"],
+                           tmp_path / "eval"))
+    assert ev["test_accuracy"] == pytest.approx(saved["test_accuracy"])
+    assert ev["train_accuracy"] == pytest.approx(saved["train_accuracy"])
+    assert torch.isfinite(torch.tensor(ev["accuracy"]))
+
+
+def test_train_rwnn_and_memory_refusal(tmp_path):
+    metrics = train(make_cfg("train", ["model=rwnn", "model.top_m=10", *FAST], tmp_path / "a"))
+    assert 0 <= metrics["test_accuracy"] <= 1
+    with pytest.raises(MemoryError, match="RWNN needs about"):
+        train(make_cfg("train", ["model=rwnn", "model.max_memory=1000", *FAST], tmp_path / "b"))
+
+
+def test_evaluate_rejects_wrong_size(tmp_path):
+    run = tmp_path / "train"
+    metrics = train(make_cfg("train", FAST, run))
+    with pytest.raises(ValueError, match="nodes"):
+        evaluate(make_cfg("evaluate", ["task=cascades", f"ckpt_path={metrics['checkpoint']}",
+                                       "data=synthetic", "graph=ba", "graph.source.n=60",
+                                       "data.data.num_cascades=40"], tmp_path / "eval"))
+
+
+def test_non_lightning_model_is_fitted(tmp_path, monkeypatch):
+    from omegaconf import open_dict
+
+    cfg = make_cfg("train", FAST, tmp_path)
+    with open_dict(cfg):
+        cfg.model = {"_target_": "tests.test_train_learn_app.MajorityModel"}
+    metrics = train(cfg)
+    assert metrics["fitted"] is True
+    assert metrics["test_accuracy"] == pytest.approx(metrics["majority_test_accuracy"])
+
+
+class MajorityModel:
+    """A stand-in for the MIP models: ``fit(datamodule) -> dict`` and ``predict``."""
+
+    def __init__(self, edge_index, num_nodes):
+        self.num_nodes = num_nodes
+
+    def fit(self, datamodule):
+        self.state = float(datamodule.train_dataset.xT.mean() >= 0.5)
+        return {"fitted": True}
+
+    def predict(self, x0):
+        return torch.full_like(x0, self.state)
