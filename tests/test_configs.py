@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -13,6 +11,7 @@ from omegaconf import OmegaConf
 from influence_gpu import DiffusionGraph
 from influence_gpu.api import MODELS
 from influence_gpu.pipeline import build_graph, resolve_device
+from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -21,22 +20,8 @@ def options(group):
     return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _clear_hydra():
-    GlobalHydra.instance().clear()
-    yield
-    GlobalHydra.instance().clear()
-
-
 def make_cfg(name, overrides, tmp_path):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(
-            config_name=name,
-            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-            return_hydra_config=True,
-        )
-        HydraConfig.instance().set_config(cfg)
-    return cfg
+    return compose_app(name, overrides, tmp_path)
 
 
 def resolve_all(cfg):
@@ -47,8 +32,20 @@ def resolve_all(cfg):
 
 
 def test_groups_exist():
-    for group in ("graph", "diffusion", "data", "model", "selector", "trainer", "callbacks",
-                  "logger", "paths", "hydra", "experiment", "debug"):
+    for group in (
+        "graph",
+        "diffusion",
+        "data",
+        "model",
+        "selector",
+        "trainer",
+        "callbacks",
+        "logger",
+        "paths",
+        "hydra",
+        "experiment",
+        "debug",
+    ):
         assert options(group), group
     for name in ("ba_default", "file", "email_eu_core", "p2p_gnutella08", "p2p_gnutella24"):
         assert name in options("graph")
@@ -106,8 +103,9 @@ def test_selector_configs_instantiate(option, tmp_path):
     select = instantiate(cfg.selectors[option])
     e = torch.tensor([[0, 0, 0, 1], [1, 2, 3, 4]])
     g = DiffusionGraph.from_edge_index(e, num_nodes=6).with_prob(0.5)
-    ids = select(g, 2, model="ic", num_samples=10, generator=torch.Generator().manual_seed(0),
-                 progress=False)
+    ids = select(
+        g, 2, model="ic", num_samples=10, generator=torch.Generator().manual_seed(0), progress=False
+    )
     assert len(ids) == 2 and len(set(ids)) == 2
     if option != "random":
         assert ids[0] == 0
@@ -156,8 +154,11 @@ def test_model_configs(option, tmp_path):
     cfg = make_cfg("train", [f"model={option}"], tmp_path)
     if "_target_" in cfg.model:
         # cascade models get the graph from the datamodule (the pipeline passes it)
-        graph = ({"num_nodes": 3, "edge_index": torch.tensor([[0, 1], [2, 2]])}
-                 if cfg.model._target_.startswith("influence_gpu.learn.") else {})
+        graph = (
+            {"num_nodes": 3, "edge_index": torch.tensor([[0, 1], [2, 2]])}
+            if cfg.model._target_.startswith("influence_gpu.learn.")
+            else {}
+        )
         assert instantiate(cfg.model, **graph) is not None
 
 

@@ -7,34 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 
 from influence_gpu.api import simulate
 from influence_gpu.pipeline import build_graph, evaluate
+from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["graph.source.n=60", "k=3", "diffusion.num_samples=20", "progress=false"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_hydra():
-    GlobalHydra.instance().clear()
-    yield
-    GlobalHydra.instance().clear()
-
-
 def make_cfg(overrides, tmp_path):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            config_name="evaluate",
-            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}",
-                       "device=cpu"],
-            return_hydra_config=True,
-        )
-        HydraConfig.instance().set_config(cfg)
-    return cfg
+    return compose_app("evaluate", [*overrides, "device=cpu"], tmp_path)
 
 
 def test_select_task_writes_metrics_and_plot(tmp_path):
@@ -63,8 +46,7 @@ def test_select_task_writes_metrics_and_plot(tmp_path):
 
 
 def test_prefix_spreads_are_unbiased_estimates(tmp_path):
-    cfg = make_cfg([*TINY, "methods=[degree]", "diffusion.num_samples=400", "plot=false"],
-                   tmp_path)
+    cfg = make_cfg([*TINY, "methods=[degree]", "diffusion.num_samples=400", "plot=false"], tmp_path)
     metrics = evaluate(cfg)
     m = metrics["methods"]["degree"]
     assert not (tmp_path / "spread_vs_k.png").exists()
@@ -98,9 +80,19 @@ def test_bad_task_method_and_missing_seeds(tmp_path):
 def test_evaluate_script_subprocess(tmp_path):
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "evaluate.py"), "debug=default", "progress=false",
-         "methods=[celf,degree]", f"hydra.run.dir={tmp_path}"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "evaluate.py"),
+            "debug=default",
+            "progress=false",
+            "methods=[celf,degree]",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     saved = json.loads((tmp_path / "metrics.json").read_text())

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 
 from influence_gpu.pipeline import evaluate, train
 from influence_gpu.pipeline_ibm import IBM_METHODS
+from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,21 +26,22 @@ def _clear_hydra(tmp_path, monkeypatch):
 
 
 def make_cfg(name, overrides, tmp_path):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            config_name=name,
-            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-            return_hydra_config=True,
-        )
-        HydraConfig.instance().set_config(cfg)
-    return cfg
+    return compose_app(name, overrides, tmp_path)
 
 
 TINY_IBM = [
-    "experiment=ibm_power_law", "graph.source.n=80", "device=cpu",
-    "ibm.num_problems=2", "ibm.eval_samples=60", "ibm.prefix_eval_samples=30",
-    "ibm.mcs_samples=10", "ibm.rr_sets=400", "ibm.time_limit=30",
-    "ibm.data.num_instances=40", "ibm.data.num_samples=10", "ibm.data.generation.progress=false",
+    "experiment=ibm_power_law",
+    "graph.source.n=80",
+    "device=cpu",
+    "ibm.num_problems=2",
+    "ibm.eval_samples=60",
+    "ibm.prefix_eval_samples=30",
+    "ibm.mcs_samples=10",
+    "ibm.rr_sets=400",
+    "ibm.time_limit=30",
+    "ibm.data.num_instances=40",
+    "ibm.data.num_samples=10",
+    "ibm.data.generation.progress=false",
     "ibm.trainer.max_epochs=2",
 ]
 
@@ -54,7 +54,8 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
     recs = saved["results"]
     assert len(recs) == 2 * len(IBM_METHODS)
     assert {(r["problem"], r["method"]) for r in recs} == {
-        (p, m) for p in range(2) for m in IBM_METHODS}
+        (p, m) for p in range(2) for m in IBM_METHODS
+    }
     for r in recs:
         assert {"network", "problem", "method", "blocked", "seconds"} <= set(r)
         assert r["blocked"] is not None and r["blocked"] >= 0 and r["seconds"] >= 0
@@ -66,8 +67,11 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Table IV" in out and "Table V" in out and "avg speedup" in out
     # the trained checkpoint is reused when given, and the draws are seeded
-    cfg2 = make_cfg("evaluate", [*TINY_IBM, f"ibm.nie_ckpt={saved['nie']['ckpt']}",
-                                 "ibm.methods=[nie_celf,degree]"], tmp_path / "again")
+    cfg2 = make_cfg(
+        "evaluate",
+        [*TINY_IBM, f"ibm.nie_ckpt={saved['nie']['ckpt']}", "ibm.methods=[nie_celf,degree]"],
+        tmp_path / "again",
+    )
     again = evaluate(cfg2)
     assert again["problems"][0]["false_seeds"] == saved["problems"][0]["false_seeds"]
     nie_a = [r for r in again["results"] if r["method"] == "nie_celf"]
@@ -82,12 +86,22 @@ def test_evaluate_ibm_unknown_method(tmp_path):
 
 
 def test_train_nie_reports_validation_metrics(tmp_path):
-    cfg = make_cfg("train", [
-        "model=nie", "data=nie", "graph=ba_default", "graph.source.n=80",
-        f"data.path={tmp_path}/train.pt",
-        "data.num_instances=40", "data.num_samples=10", "data.generation.progress=false",
-        "trainer.max_epochs=2", "callbacks=none",
-    ], tmp_path)
+    cfg = make_cfg(
+        "train",
+        [
+            "model=nie",
+            "data=nie",
+            "graph=ba_default",
+            "graph.source.n=80",
+            f"data.path={tmp_path}/train.pt",
+            "data.num_instances=40",
+            "data.num_samples=10",
+            "data.generation.progress=false",
+            "trainer.max_epochs=2",
+            "callbacks=none",
+        ],
+        tmp_path,
+    )
     metrics = train(cfg)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["status"] == "trained" and saved["model"] == "nie"

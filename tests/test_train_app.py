@@ -6,33 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
 from influence_gpu.pipeline import train
+from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _clear_hydra():
-    GlobalHydra.instance().clear()
-    yield
-    GlobalHydra.instance().clear()
-
-
 def make_cfg(overrides, tmp_path):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            config_name="train",
-            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-            return_hydra_config=True,
-        )
-        HydraConfig.instance().set_config(cfg)
-    return cfg
+    return compose_app("train", overrides, tmp_path)
 
 
 def test_train_without_model_reports_status(tmp_path):
@@ -45,10 +28,18 @@ def test_train_without_model_reports_status(tmp_path):
 
 
 def test_train_runs_a_lightning_model(tmp_path):
-    cfg = make_cfg(["graph.source.n=50", "callbacks=none", "trainer.max_epochs=1",
-                    "+trainer.limit_train_batches=2", "+trainer.limit_val_batches=1",
-                    "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false"],
-                   tmp_path)
+    cfg = make_cfg(
+        [
+            "graph.source.n=50",
+            "callbacks=none",
+            "trainer.max_epochs=1",
+            "+trainer.limit_train_batches=2",
+            "+trainer.limit_val_batches=1",
+            "+trainer.enable_progress_bar=false",
+            "+trainer.enable_model_summary=false",
+        ],
+        tmp_path,
+    )
     with open_dict(cfg):
         cfg.model = {"_target_": "lightning.pytorch.demos.boring_classes.BoringModel"}
         cfg.data = {"_target_": "lightning.pytorch.demos.boring_classes.BoringDataModule"}
@@ -61,9 +52,19 @@ def test_train_runs_a_lightning_model(tmp_path):
 def test_train_script_subprocess(tmp_path):
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "train.py"), "debug=default", "model=none", "data=none",
-         f"hydra.run.dir={tmp_path}"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "train.py"),
+            "debug=default",
+            "model=none",
+            "data=none",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     saved = json.loads((tmp_path / "metrics.json").read_text())

@@ -5,34 +5,23 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
 
 from influence_gpu.learn import LTNNLitModule
 from influence_gpu.pipeline import evaluate, train
+from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-FAST = ["trainer.max_epochs=2", "callbacks.progress_bar=null", "callbacks.early_stopping=null",
-        "+trainer.enable_model_summary=false", "data.data.num_cascades=40"]
-
-
-@pytest.fixture(autouse=True)
-def _clear_hydra():
-    GlobalHydra.instance().clear()
-    yield
-    GlobalHydra.instance().clear()
+FAST = [
+    "trainer.max_epochs=2",
+    "callbacks.progress_bar=null",
+    "callbacks.early_stopping=null",
+    "+trainer.enable_model_summary=false",
+    "data.data.num_cascades=40",
+]
 
 
 def make_cfg(name, overrides, tmp_path):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(
-            config_name=name,
-            overrides=[*overrides, f"paths.output_dir={tmp_path}", f"hydra.run.dir={tmp_path}"],
-            return_hydra_config=True,
-        )
-        HydraConfig.instance().set_config(cfg)
-    return cfg
+    return compose_app(name, overrides, tmp_path)
 
 
 def test_default_train_is_ltnn_on_synthetic(tmp_path):
@@ -47,17 +36,32 @@ def test_train_ltnn_writes_metrics_and_reloadable_checkpoint(graph, tmp_path):
     run = tmp_path / "train"
     metrics = train(make_cfg("train", [f"graph={graph}", *FAST], run))
     saved = json.loads((run / "metrics.json").read_text())
-    for key in ("train_accuracy", "test_accuracy", "majority_test_accuracy", "seconds",
-                "val/accuracy"):
+    for key in (
+        "train_accuracy",
+        "test_accuracy",
+        "majority_test_accuracy",
+        "seconds",
+        "val/accuracy",
+    ):
         assert key in saved
     assert saved["data"]["num_train"] == 32 and saved["data"]["num_test"] == 8
     ckpt = Path(metrics["checkpoint"])
     assert ckpt.exists()
     model = LTNNLitModule.load_from_checkpoint(ckpt)  # plain Python, no datamodule
     assert model.hparams["num_nodes"] == 50
-    ev = evaluate(make_cfg("evaluate", ["task=cascades", f"ckpt_path={ckpt}", "data=synthetic",
-                                        f"graph={graph}", "data.data.num_cascades=40"],
-                           tmp_path / "eval"))
+    ev = evaluate(
+        make_cfg(
+            "evaluate",
+            [
+                "task=cascades",
+                f"ckpt_path={ckpt}",
+                "data=synthetic",
+                f"graph={graph}",
+                "data.data.num_cascades=40",
+            ],
+            tmp_path / "eval",
+        )
+    )
     assert ev["test_accuracy"] == pytest.approx(saved["test_accuracy"])
     assert ev["train_accuracy"] == pytest.approx(saved["train_accuracy"])
     assert torch.isfinite(torch.tensor(ev["accuracy"]))
@@ -74,9 +78,20 @@ def test_evaluate_rejects_wrong_size(tmp_path):
     run = tmp_path / "train"
     metrics = train(make_cfg("train", FAST, run))
     with pytest.raises(ValueError, match="nodes"):
-        evaluate(make_cfg("evaluate", ["task=cascades", f"ckpt_path={metrics['checkpoint']}",
-                                       "data=synthetic", "graph=ba", "graph.source.n=60",
-                                       "data.data.num_cascades=40"], tmp_path / "eval"))
+        evaluate(
+            make_cfg(
+                "evaluate",
+                [
+                    "task=cascades",
+                    f"ckpt_path={metrics['checkpoint']}",
+                    "data=synthetic",
+                    "graph=ba",
+                    "graph.source.n=60",
+                    "data.data.num_cascades=40",
+                ],
+                tmp_path / "eval",
+            )
+        )
 
 
 def test_non_lightning_model_is_fitted(tmp_path, monkeypatch):

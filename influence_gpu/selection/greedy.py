@@ -107,6 +107,22 @@ class _Counted:
         return out
 
 
+def _start(
+    graph_or_n: DiffusionGraph | int,
+    k: Any,
+    oracle: Any,
+    candidates: Sequence[int] | torch.Tensor | None,
+    batch_size: Any = 1,
+) -> tuple[list[int], _Counted]:
+    """Checked candidate list and the counting oracle that every greedy variant starts from."""
+    n, device = _num_nodes(graph_or_n)
+    cand = _candidates(candidates, n)
+    _check_k(k, len(cand))
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return cand, _Counted(oracle, device)
+
+
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
@@ -139,10 +155,7 @@ def greedy(
         ValueError: ``k`` out of range, bad candidates, or an oracle answer of the wrong size.
     """
     t0 = time.perf_counter()
-    n, device = _num_nodes(graph_or_n)
-    remaining = _candidates(candidates, n)
-    _check_k(k, len(remaining))
-    f = _Counted(oracle, device)
+    remaining, f = _start(graph_or_n, k, oracle, candidates)
     chosen: list[int] = []
     gains: list[float] = []
     spreads: list[float] = []
@@ -201,12 +214,7 @@ def celf(
         ValueError: ``k`` or ``batch_size`` out of range, bad candidates.
     """
     t0 = time.perf_counter()
-    n, device = _num_nodes(graph_or_n)
-    cand = _candidates(candidates, n)
-    _check_k(k, len(cand))
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    f = _Counted(oracle, device)
+    cand, f = _start(graph_or_n, k, oracle, candidates, batch_size)
     vals = f([[v] for v in cand])
     # entries: (-gain, node, round the gain was computed in, spread of S + {node})
     heap = [(-float(vals[i]), v, 0, float(vals[i])) for i, v in enumerate(cand)]
@@ -277,12 +285,7 @@ def celf_pp(
         ValueError: ``k`` or ``batch_size`` out of range, bad candidates.
     """
     t0 = time.perf_counter()
-    n, device = _num_nodes(graph_or_n)
-    cand = _candidates(candidates, n)
-    _check_k(k, len(cand))
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    f = _Counted(oracle, device)
+    cand, f = _start(graph_or_n, k, oracle, candidates, batch_size)
     # entry: (-mg1, node, flag, value1, prev_best, mg2, value2); value1 = f(S + {node}),
     # value2 = f(S + {prev_best, node}); flag = |S| when mg1 was computed
     vals = f([[v] for v in cand])
