@@ -28,3 +28,22 @@ def clean_hydra():
     GlobalHydra.instance().clear()
     yield
     GlobalHydra.instance().clear()
+
+
+def run_entry_point(script, overrides, tmp_path):
+    """Run ``train.py`` / ``evaluate.py`` as a user would; return (``metrics.json``, stdout)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, str(CONF.parent / script), *overrides, f"hydra.run.dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads((tmp_path / "metrics.json").read_text()), out.stdout

@@ -1,16 +1,13 @@
 """evaluate.py / pipeline.evaluate on composed configs with tiny sizes."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from influence_gpu.api import simulate
 from influence_gpu.pipeline import build_graph, evaluate
-from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
+from tests.hydra_app import clean_hydra, compose_app, run_entry_point  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["graph.source.n=60", "k=3", "diffusion.num_samples=20", "progress=false"]
@@ -78,26 +75,11 @@ def test_bad_task_method_and_missing_seeds(tmp_path):
 
 
 def test_evaluate_script_subprocess(tmp_path):
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "evaluate.py"),
-            "debug=default",
-            "progress=false",
-            "methods=[celf,degree]",
-            f"hydra.run.dir={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
+    saved, stdout = run_entry_point(
+        "evaluate.py", ["debug=default", "progress=false", "methods=[celf,degree]"], tmp_path
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["task_name"] == "debug"
     assert list(saved["methods"]) == ["celf", "degree"] and saved["k"] == 3
     assert saved["output_dir"] == str(tmp_path)
     assert (tmp_path / "spread_vs_k.png").exists()
-    assert "celf" in out.stdout and "degree" in out.stdout  # the printed table
+    assert "celf" in stdout and "degree" in stdout  # the printed table

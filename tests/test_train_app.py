@@ -1,15 +1,12 @@
 """train.py / pipeline.train on composed configs."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from omegaconf import open_dict
 
 from influence_gpu.pipeline import train
-from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
+from tests.hydra_app import clean_hydra, compose_app, run_entry_point  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,24 +47,9 @@ def test_train_runs_a_lightning_model(tmp_path):
 
 
 def test_train_script_subprocess(tmp_path):
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "train.py"),
-            "debug=default",
-            "model=none",
-            "data=none",
-            f"hydra.run.dir={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
+    saved, stdout = run_entry_point(
+        "train.py", ["debug=default", "model=none", "data=none"], tmp_path
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["status"] == "no_model" and saved["graph"]["num_nodes"] == 200
     assert saved["task_name"] == "debug"
-    assert "model" in out.stdout
+    assert "model" in stdout

@@ -43,8 +43,9 @@ def test_first_k_split_and_val_fraction():
     assert dm.num_nodes == 4 and dm.edge_index.shape == (2, 1)
 
 
-@pytest.mark.parametrize("kw", [dict(num_train=50), dict(train_fraction=0.0),
-                                dict(batch_size=0), dict(val_fraction=1.0)])
+@pytest.mark.parametrize(
+    "kw", [dict(num_train=50), dict(train_fraction=0.0), dict(batch_size=0), dict(val_fraction=1.0)]
+)
 def test_bad_splits(kw):
     with pytest.raises(ValueError):
         CascadeDataModule(make_data(), **kw)

@@ -28,13 +28,13 @@ def test_probability_one_activates_exactly_the_two_hop_ball():
     for x0, xT in zip(d.x0, d.xT, strict=True):
         s = int(x0.nonzero())
         expect = torch.zeros(6)
-        expect[s:min(s + 3, 6)] = 1
+        expect[s : min(s + 3, 6)] = 1
         assert torch.equal(xT, expect)
     d1 = synthetic_cascades(g, 3, 1 / 6, a=1.0, b=0.0, steps=1, neighbourhood="one_hop", seed=0)
     for x0, xT in zip(d1.x0, d1.xT, strict=True):
         s = int(x0.nonzero())
         expect = torch.zeros(6)
-        expect[s:min(s + 2, 6)] = 1
+        expect[s : min(s + 2, 6)] = 1
         assert torch.equal(xT, expect)
 
 
@@ -67,9 +67,17 @@ def test_seeded_and_reproducible():
     assert torch.equal(a.xT, b.xT) and torch.equal(a.x0, b.x0)
 
 
-@pytest.mark.parametrize("kw", [dict(a=1.5), dict(b=-1), dict(seed_fraction=2.0),
-                                dict(neighbourhood="three_hop"), dict(steps=-1),
-                                dict(num_cascades=0)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(a=1.5),
+        dict(b=-1),
+        dict(seed_fraction=2.0),
+        dict(neighbourhood="three_hop"),
+        dict(steps=-1),
+        dict(num_cascades=0),
+    ],
+)
 def test_bad_arguments(kw):
     with pytest.raises(ValueError):
         synthetic_cascades(path_graph(4), **{"num_cascades": 2, **kw})
@@ -77,7 +85,8 @@ def test_bad_arguments(kw):
 
 def test_lt_cascades_match_simulate_lt_with_injected_thresholds():
     g = DiffusionGraph.from_edge_index(
-        torch.tensor([[0, 1, 2, 0, 3], [1, 2, 3, 2, 4]]), num_nodes=5,
+        torch.tensor([[0, 1, 2, 0, 3], [1, 2, 3, 2, 4]]),
+        num_nodes=5,
         edge_prob=torch.tensor([0.6, 0.5, 0.9, 0.4, 1.0]),
     )
     K = 30
@@ -86,12 +95,13 @@ def test_lt_cascades_match_simulate_lt_with_injected_thresholds():
     d = lt_cascades(g, K, seed_fraction=0.2, steps=None, seed=3, thresholds=th)
     for k in range(K):
         seeds = d.x0[k].nonzero().flatten()
-        res = simulate_lt(g, seeds, 1, thresholds=th[k:k + 1])
+        res = simulate_lt(g, seeds, 1, thresholds=th[k : k + 1])
         assert torch.equal(res.node_prob.cpu(), d.xT[k]), k
 
 
 def test_lt_cascades_rejects_overweight_graph():
-    g = DiffusionGraph.from_edge_index(torch.tensor([[0, 1], [2, 2]]), num_nodes=3,
-                                       edge_prob=torch.tensor([0.7, 0.7]))
+    g = DiffusionGraph.from_edge_index(
+        torch.tensor([[0, 1], [2, 2]]), num_nodes=3, edge_prob=torch.tensor([0.7, 0.7])
+    )
     with pytest.raises(ValueError):
         lt_cascades(g, 3)

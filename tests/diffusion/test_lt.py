@@ -56,7 +56,10 @@ def test_matches_reference_random_graphs(gseed, devices):
     theta = torch.rand(R, graph.num_nodes, generator=g) ** 2
     seeds = [0, 7, 13, 20][: 2 + gseed % 3]
     res = simulate_lt(
-        graph.to(devices), torch.tensor(seeds, device=devices), R, thresholds=theta,
+        graph.to(devices),
+        torch.tensor(seeds, device=devices),
+        R,
+        thresholds=theta,
         return_provenance=True,
     )
     assert res.model == "lt" and res.num_samples == R

@@ -40,8 +40,13 @@ def brute_force_states(graph, seeds, seed_states, tie_break):
     """Enumerate simple paths from the seeds (internal nodes non-seeds); positive delays only."""
     n = graph.num_nodes
     adj = {}
-    for u, v, s, d in zip(graph.src.tolist(), graph.col.tolist(), graph.edge_sign.tolist(),
-                          graph.edge_delay.tolist(), strict=True):
+    for u, v, s, d in zip(
+        graph.src.tolist(),
+        graph.col.tolist(),
+        graph.edge_sign.tolist(),
+        graph.edge_delay.tolist(),
+        strict=True,
+    ):
         adj.setdefault(u, []).append((v, s, d))
     best = [math.inf] * n
     parities = [set() for _ in range(n)]

@@ -49,8 +49,13 @@ def test_matches_event_driven_reference(devices, strict):
         seeds = torch.randperm(n, generator=gen)[:k]
         start = [None, 2, 3.5][trial % 3]
         res = simulate_temporal_ic(
-            g, seeds.to(devices), R, edge_uniforms=U.to(devices), start_time=start,
-            strict=strict, return_provenance=True,
+            g,
+            seeds.to(devices),
+            R,
+            edge_uniforms=U.to(devices),
+            start_time=start,
+            strict=strict,
+            return_provenance=True,
         )
         times = res.extra["activation_time"].cpu()
         for r in range(R):
@@ -104,13 +109,29 @@ def _first_arrival_spread(n, arcs, times, live, seeds, start):
 
 
 def test_expected_spread_matches_edge_world_enumeration():
-    contacts = [(0, 1, 1), (0, 1, 6), (1, 2, 2), (0, 2, 4), (2, 3, 3), (2, 3, 5), (1, 3, 1),
-                (3, 4, 4), (2, 4, 2)]
-    prob = {(0, 1): 0.6, (1, 2): 0.5, (0, 2): 0.3, (2, 3): 0.7, (1, 3): 0.4, (3, 4): 0.8,
-            (2, 4): 0.5}
+    contacts = [
+        (0, 1, 1),
+        (0, 1, 6),
+        (1, 2, 2),
+        (0, 2, 4),
+        (2, 3, 3),
+        (2, 3, 5),
+        (1, 3, 1),
+        (3, 4, 4),
+        (2, 4, 2),
+    ]
+    prob = {
+        (0, 1): 0.6,
+        (1, 2): 0.5,
+        (0, 2): 0.3,
+        (2, 3): 0.7,
+        (1, 3): 0.4,
+        (3, 4): 0.8,
+        (2, 4): 0.5,
+    }
     g, arcs = temporal_graph(contacts, 5, prob)
     tp, tv = g.time_ptr.tolist(), g.time_values.tolist()
-    times = [tv[tp[e]:tp[e + 1]] for e in range(g.num_edges)]
+    times = [tv[tp[e] : tp[e + 1]] for e in range(g.num_edges)]
     probs = g.edge_prob.tolist()
     mean = second = 0.0
     node_prob = [0.0] * 5

@@ -74,8 +74,13 @@ def test_matches_reference_random_graphs(model, gseed, devices):
         alpha = 0.5 + torch.rand(graph.num_nodes, generator=g)
     seeds = [0, 9, 17][: 1 + gseed]
     res = _sim(
-        model, graph.to(devices), torch.tensor(seeds, device=devices), R, thresholds=theta,
-        alpha=alpha, return_provenance=True,
+        model,
+        graph.to(devices),
+        torch.tensor(seeds, device=devices),
+        R,
+        thresholds=theta,
+        alpha=alpha,
+        return_provenance=True,
     )
     assert res.model == f"{model}_threshold"
     # non-trivial runs: deep cascades and blocked nodes both occur
@@ -231,7 +236,10 @@ def test_alpha_checks():
         simulate_multiplication_threshold(graph, torch.tensor([0]), 5, alpha=torch.ones(2))
     # alpha scales the sender's weight: alpha_0 = 2 makes 2 * 0.5 = 1 always pass
     res = simulate_minimum_threshold(
-        graph, torch.tensor([0]), 50, alpha=torch.tensor([2.0, 1.0]),
+        graph,
+        torch.tensor([0]),
+        50,
+        alpha=torch.tensor([2.0, 1.0]),
         generator=torch.Generator().manual_seed(0),
     )
     assert res.mean == 2.0

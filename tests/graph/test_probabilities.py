@@ -19,8 +19,9 @@ def probs(g):
 
 def test_weighted_cascade(devices):
     p = probs(assign_probabilities(graph(devices), "weighted_cascade"))
-    assert p == pytest.approx({(0, 1): 1.0, (0, 2): 1 / 3, (1, 2): 1 / 3, (3, 2): 1 / 3,
-                               (2, 3): 1.0})
+    assert p == pytest.approx(
+        {(0, 1): 1.0, (0, 2): 1 / 3, (1, 2): 1 / 3, (3, 2): 1 / 3, (2, 3): 1.0}
+    )
 
 
 def test_uniform_and_bad_p():
@@ -38,8 +39,9 @@ def test_trivalency_seeded(devices):
     a = assign_probabilities(graph(devices), "trivalency", seed=3).edge_prob
     b = assign_probabilities(graph("cpu"), "trivalency", seed=3).edge_prob
     assert torch.equal(a.cpu(), b)  # same draws on every device
-    big = DiffusionGraph.from_edge_index(torch.stack([torch.zeros(600, dtype=torch.long),
-                                                      torch.arange(1, 601)]), 601)
+    big = DiffusionGraph.from_edge_index(
+        torch.stack([torch.zeros(600, dtype=torch.long), torch.arange(1, 601)]), 601
+    )
     vals = assign_probabilities(big, "trivalency", seed=0).edge_prob
     uniq, counts = torch.unique(vals, return_counts=True)
     assert torch.allclose(uniq, torch.tensor([0.001, 0.01, 0.1]))
@@ -53,8 +55,7 @@ def test_lt_weights_and_contact_count(devices):
     for scheme in ("lt_weights", "contact_count"):
         h = assign_probabilities(g, scheme)
         p = probs(h)
-        assert p == pytest.approx({(0, 1): 1.0, (0, 2): 0.6, (1, 2): 0.2, (3, 2): 0.2,
-                                   (2, 3): 1.0})
+        assert p == pytest.approx({(0, 1): 1.0, (0, 2): 0.6, (1, 2): 0.2, (3, 2): 0.2, (2, 3): 1.0})
         check_lt_weights(h)
 
 
@@ -63,8 +64,9 @@ def test_contact_beta():
     p = probs(g)
     assert p[(0, 2)] == pytest.approx(1 - 0.5**3) and p[(0, 1)] == pytest.approx(0.75)
     assert p[(1, 2)] == pytest.approx(0.5)
-    assert torch.allclose(assign_probabilities(graph(), "contact_beta", beta=1.0).edge_prob,
-                          torch.ones(5))
+    assert torch.allclose(
+        assign_probabilities(graph(), "contact_beta", beta=1.0).edge_prob, torch.ones(5)
+    )
     with pytest.raises(ValueError, match="needs beta="):
         assign_probabilities(graph(), "contact_beta")
 

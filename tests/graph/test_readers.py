@@ -173,8 +173,10 @@ def test_gml_undirected_multigraph_weights(tmp_path):
 
 
 def test_gml_directed_and_errors(tmp_path):
-    p = write(tmp_path / "d.gml", "graph [ directed 1 node [ id 0 ] node [ id 1 ] "
-              "edge [ source 0 target 1 value 3 ] ]")
+    p = write(
+        tmp_path / "d.gml",
+        "graph [ directed 1 node [ id 0 ] node [ id 1 ] edge [ source 0 target 1 value 3 ] ]",
+    )
     g = read_gml(p)
     assert g.directed and arcs(g) == [(0, 1)]
     with pytest.raises(ValueError, match=r"d\.gml: edge \(0, 1\) has value=3\.0 outside"):

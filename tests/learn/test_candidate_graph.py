@@ -65,8 +65,7 @@ def planted(k=200, n=6, seed=0):
 
 def test_planted_arc_is_found_and_ranked_first():
     x0, xT = planted()
-    ei, count, lift = cooccurrence_candidate_graph(x0, xT, top_m=1, min_count=3,
-                                                   return_scores=True)
+    ei, count, lift = cooccurrence_candidate_graph(x0, xT, top_m=1, min_count=3, return_scores=True)
     into1 = ei[0][ei[1] == 1]
     assert into1.tolist() == [0]
     assert float(lift[(ei[1] == 1)][0]) > 2.0

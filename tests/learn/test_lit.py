@@ -10,8 +10,14 @@ from influence_gpu.learn import LTNNLitModule, RWNNLitModule
 
 def _trainer(tmp_path, steps=40):
     return lightning.Trainer(
-        max_steps=steps, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
-        enable_model_summary=False, default_root_dir=tmp_path, enable_checkpointing=False,
+        max_steps=steps,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+        enable_checkpointing=False,
     )
 
 
@@ -27,7 +33,8 @@ def test_ltnn_checkpoint_round_trip(tmp_path):
     trainer = _trainer(tmp_path)
     trainer.fit(model, datamodule=dm)
     assert {"train/loss", "train/accuracy", "val/loss", "val/accuracy"} <= set(
-        trainer.callback_metrics)
+        trainer.callback_metrics
+    )
     trainer.test(model, datamodule=dm, verbose=False)
     assert "test/accuracy" in trainer.callback_metrics
     path = tmp_path / "m.ckpt"
@@ -47,8 +54,9 @@ def test_rwnn_checkpoint_round_trip_and_optimizer(tmp_path):
 
     lightning.seed_everything(0)
     dm = _dm()
-    model = RWNNLitModule(dm.num_nodes, dm.edge_index, top_m=5,
-                          optimizer=partial(torch.optim.SGD, lr=0.1))
+    model = RWNNLitModule(
+        dm.num_nodes, dm.edge_index, top_m=5, optimizer=partial(torch.optim.SGD, lr=0.1)
+    )
     assert isinstance(model.configure_optimizers(), torch.optim.SGD)
     before = model.net.weight2.detach().clone()
     trainer = _trainer(tmp_path, steps=10)

@@ -128,8 +128,16 @@ def hard_problem(seed=0, k=160, v=14):
     rng = np.random.default_rng(seed)
     feats = (rng.random((k, v)) < 0.35).astype(np.float64)
     target = (rng.random(k) < 0.8).astype(np.float64)
-    return NodeProblem(node=0, features=feats, target=target, lower=EPS, big_m=1 - THETA,
-                       sum_le_one=True, theta=THETA, eps=EPS)
+    return NodeProblem(
+        node=0,
+        features=feats,
+        target=target,
+        lower=EPS,
+        big_m=1 - THETA,
+        sum_le_one=True,
+        theta=THETA,
+        eps=EPS,
+    )
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -213,8 +221,9 @@ def test_checkpoint_resumes_without_solving(tmp_path, monkeypatch):
     assert torch.equal(again.term_weight, first.term_weight)
     # other data: the checkpoint is ignored (with a warning), so the patched solver is called
     with pytest.warns(UserWarning, match="another problem"), pytest.raises(AssertionError):
-        LTMIPModel(ei, 8, executor="serial", progress=False,
-                   checkpoint_path=str(path)).fit_tensors(x0, 1 - (1 - xT) * (1 - x0[[1]]))
+        LTMIPModel(ei, 8, executor="serial", progress=False, checkpoint_path=str(path)).fit_tensors(
+            x0, 1 - (1 - xT) * (1 - x0[[1]])
+        )
 
 
 def test_fit_with_datamodule_and_export():
@@ -248,9 +257,15 @@ def test_cascade_accuracy_definitions():
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"theta": 1.2}, "theta"), ({"eps": 0.6}, "eps"), ({"executor": "gpu"}, "executor"),
-     ({"solver": "gurobi"}, "solver"), ({"time_limit": 0}, "time_limit"),
-     ({"workers": 0}, "workers"), ({"eps_w": 0.6}, "eps_w")],
+    [
+        ({"theta": 1.2}, "theta"),
+        ({"eps": 0.6}, "eps"),
+        ({"executor": "gpu"}, "executor"),
+        ({"solver": "gurobi"}, "solver"),
+        ({"time_limit": 0}, "time_limit"),
+        ({"workers": 0}, "workers"),
+        ({"eps_w": 0.6}, "eps_w"),
+    ],
 )
 def test_bad_arguments(kwargs, match):
     ei, _, _ = fork_instance()

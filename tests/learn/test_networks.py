@@ -80,8 +80,9 @@ def test_ltnn_fits_deterministic_threshold_data():
     # thresholds all 0.5 and one step: the data is exactly of LTNN's form.
     # Measured: correlation 0.78, test accuracy 0.937 vs majority 0.770.
     g = _known_lt_setup()
-    d = lt_cascades(g, 400, seed_fraction=0.5, steps=1, seed=1,
-                    thresholds=torch.full((400, 30), 0.5))
+    d = lt_cascades(
+        g, 400, seed_fraction=0.5, steps=1, seed=1, thresholds=torch.full((400, 30), 0.5)
+    )
     tr, te = torch.arange(320), torch.arange(320, 400)
     torch.manual_seed(0)
     net = LTNN(30, d.edge_index, normalize=True)

@@ -35,7 +35,12 @@ def _featurizer(g, h):
 
 def test_feature_names_order():
     assert FEATURE_NAMES == (
-        "nbhd_false", "loc_false", "struct_false", "nbhd_true", "loc_true", "struct_true",
+        "nbhd_false",
+        "loc_false",
+        "struct_false",
+        "nbhd_true",
+        "loc_true",
+        "struct_true",
         "interrelation",
     )
 
@@ -58,8 +63,9 @@ def test_features_match_networkx_reference(seed, h):
     g = _random_graph(seed)
     f, sets = _random_sets(g.num_nodes, seed)
     got = _featurizer(g, h).features(f, sets)
-    ref = torch.tensor([_features_networkx(g, f.tolist(), t.tolist(), h) for t in sets],
-                       dtype=torch.float64)
+    ref = torch.tensor(
+        [_features_networkx(g, f.tolist(), t.tolist(), h) for t in sets], dtype=torch.float64
+    )
     assert got.shape == (len(sets), 7)
     assert torch.allclose(got, ref, rtol=1e-12, atol=1e-12)
     assert float(ref[:, 6].max()) > 0  # the interrelation term is exercised

@@ -42,17 +42,28 @@ def trained(tmp_path_factory):
     stats_mod.stats_cache_dir = lambda: tmp / "stats-cache"
     try:
         g = _graph()
-        dm = NIEDataModule(tmp / "train.pt", graph=g, num_instances=60, num_samples=20,
-                           generation={"progress": False}, batch_size=16)
+        dm = NIEDataModule(
+            tmp / "train.pt",
+            graph=g,
+            num_instances=60,
+            num_samples=20,
+            generation={"progress": False},
+            batch_size=16,
+        )
         dm.prepare_data()
         dm.setup("fit")
         opt = lambda params: torch.optim.Adam(params, lr=0.01)  # noqa: E731
         model = NIELitModule(optimizer=opt, graph_hash=g.content_hash(), h=dm.h)
         model.fit_scaler(dm.train_features, dm.train_labels)
         L.seed_everything(0)
-        trainer = L.Trainer(max_epochs=3, accelerator="cpu", logger=False,
-                            enable_checkpointing=False, enable_progress_bar=False,
-                            enable_model_summary=False)
+        trainer = L.Trainer(
+            max_epochs=3,
+            accelerator="cpu",
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
         trainer.fit(model, datamodule=dm)
         ckpt = tmp / "nie.ckpt"
         trainer.save_checkpoint(ckpt)
@@ -160,7 +171,8 @@ def test_estimate_and_select_without_hydra(trained):
         print(len(s), nie.estimate(["user0", "user3"], s) == nie.estimate(["user0", "user3"], s))
         assert "hydra" not in sys.modules and "omegaconf" not in sys.modules
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=root, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["2", "True"]

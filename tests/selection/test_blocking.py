@@ -90,8 +90,7 @@ def test_rr_sketch_exact_on_deterministic_graph():
     g = blocker_graph()
     sk = sample_blocking_rr_sets(g, [0], 2000, generator=0)
     # every root in {1..9} has R = its ancestors strictly closer than F: node 1 (and itself)
-    assert all(0 < sk.ptr[i + 1] - sk.ptr[i] <= 2 for i in range(2000)
-               if sk.ptr[i + 1] > sk.ptr[i])
+    assert all(0 < sk.ptr[i + 1] - sk.ptr[i] <= 2 for i in range(2000) if sk.ptr[i + 1] > sk.ptr[i])
     assert sk.estimate([1]) == pytest.approx(23 * float(sk.covered([1]).float().mean()))
     assert sk.estimate([10]) == 0.0
 
@@ -121,8 +120,12 @@ def test_mcs_celf_matches_brute_force_greedy():
     chosen: list[int] = []
     for _ in range(3):
         rest = [v for v in range(1, TINY_N) if v not in chosen]
-        vals = [estimate_blocked_influence(g, torch.tensor([0]), torch.tensor([*chosen, v]),
-                                           200, key=key).mean for v in rest]
+        vals = [
+            estimate_blocked_influence(
+                g, torch.tensor([0]), torch.tensor([*chosen, v]), 200, key=key
+            ).mean
+            for v in rest
+        ]
         best = max(range(len(rest)), key=lambda i: (vals[i], -rest[i]))
         chosen.append(rest[best])
     assert res.seeds == chosen
@@ -139,8 +142,7 @@ def test_lazy_greedy_equals_greedy_on_coverage():
         lazy = lazy_greedy_blocking(5, range(25), cover, batch_size=bs)[0]
         plain = lazy_greedy_blocking(5, range(25), cover, lazy=False)[0]
         assert lazy == plain
-    chosen, values, stamps, evals, done = lazy_greedy_blocking(5, range(25), cover,
-                                                               time_limit=0.0)
+    chosen, values, stamps, evals, done = lazy_greedy_blocking(5, range(25), cover, time_limit=0.0)
     assert not done and len(chosen) < 5
 
 

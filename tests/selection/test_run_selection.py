@@ -19,8 +19,9 @@ def star_graph():
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_returns_k_distinct_ids(method):
     g = star_graph()
-    ids = run_selection(g, 3, method, num_samples=20, generator=torch.Generator().manual_seed(0),
-                        progress=False)
+    ids = run_selection(
+        g, 3, method, num_samples=20, generator=torch.Generator().manual_seed(0), progress=False
+    )
     assert len(ids) == 3 and len(set(ids)) == 3
     assert all(isinstance(i, int) and 0 <= i < 12 for i in ids)
     if method != "random":
@@ -29,8 +30,17 @@ def test_every_method_returns_k_distinct_ids(method):
 
 def test_return_result_and_options():
     g = star_graph()
-    res = run_selection(g, 2, "celf", num_samples=20, return_result=True, progress=False,
-                        batch_size=2, candidate_batch=3, generator=torch.Generator().manual_seed(1))
+    res = run_selection(
+        g,
+        2,
+        "celf",
+        num_samples=20,
+        return_result=True,
+        progress=False,
+        batch_size=2,
+        candidate_batch=3,
+        generator=torch.Generator().manual_seed(1),
+    )
     assert isinstance(res, SelectionResult)
     assert res.method == "celf" and res.oracle_calls >= 2 and res.seconds > 0
     res = run_selection(g, 2, "degree", return_result=True)
@@ -61,8 +71,9 @@ def test_unknown_method_and_bad_options():
 
 def test_oracle_batches_and_counts():
     g = star_graph()
-    oracle = make_spread_oracle(g, "ic", 40, generator=torch.Generator().manual_seed(0),
-                                candidate_batch=2)
+    oracle = make_spread_oracle(
+        g, "ic", 40, generator=torch.Generator().manual_seed(0), candidate_batch=2
+    )
     sets = [[0], [1], [0, 1], [10], [11]]
     means, stderrs = oracle.estimate(sets)
     assert means.shape == (5,) and stderrs.shape == (5,)
@@ -101,8 +112,9 @@ def test_oracle_other_models_loop_over_sets():
     assert means.tolist() == [3.0, 2.0, 1.0, 4.0] and stderrs.abs().sum() == 0
     assert oracle.calls == 1 and oracle.evaluations == 4
     assert not oracle.common_random_numbers
-    assert run_selection(path_graph(1.0), 1, "celf", model="lt", num_samples=5,
-                         progress=False) == [0]
+    assert run_selection(path_graph(1.0), 1, "celf", model="lt", num_samples=5, progress=False) == [
+        0
+    ]
 
 
 def test_oracle_without_common_random_numbers_and_memory_budget():
