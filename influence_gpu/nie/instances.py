@@ -11,6 +11,12 @@ Instances follow paper B (Sec. V-A1 and V-A4):
   9.1 (``P(|S_F| = 10) = 1 - 0.9^9 = 0.61``). It is clipped to the high-impact set's size.
 * ``S_T``: size uniform in ``1..|S_F|`` (the paper's ``|S_T| <= |S_F|``, the budget ``k = |S_F|``
   of its test problems), nodes uniform without replacement from ``V \\ S_F``.
+* Optional, not in the paper (``local_fraction > 0``): that fraction of the instances instead
+  draws ``S_T`` from ``N_h(S_F) \\ S_F``, the candidates NIE-CELF scores, without replacement with
+  probability proportional to ``(out_degree + 1) ** local_degree_power`` (``0``: uniform over
+  the ball; ``1``: biased towards the hubs a greedy blocker picks). On sparse graphs a uniform
+  ``S_T`` lies mostly far from ``S_F``, so the paper's recipe rarely shows the model the sets
+  NIE-CELF queries. ``local_fraction = 0`` (the default) is the paper's recipe, draw for draw.
 * label: the blocked influence ``f(S_T | S_F)`` from ``R`` competitive-IC runs in which the
   false-only and the with-truth diffusions share their live-edge worlds (common random numbers,
   :func:`~influence_gpu.diffusion.blocked_influence_batch`); each instance has its own hash key,
@@ -48,7 +54,7 @@ __all__ = [
 ]
 
 #: Format version of training-set files.
-TRAINING_SET_VERSION = 1
+TRAINING_SET_VERSION = 2  # 2: the config records local_fraction / local_degree_power
 
 Instance = tuple[torch.Tensor, torch.Tensor]
 
@@ -67,8 +73,12 @@ def sample_instances(
     shape: float = 9.0,
     scale: float = 10.0,
     generator: torch.Generator | None = None,
-) -> list[Instance]:
-    """Draw ``(S_F, S_T)`` instances as paper B does (see the module docstring).
+    local_fraction: float = 0.0,
+    local_degree_power: float = 1.0,
+    h: int = 2,
+    return_local: bool = False,
+) -> list[Instance] | tuple[list[Instance], torch.Tensor]:
+    r"""Draw ``(S_F, S_T)`` instances as paper B does (see the module docstring).
 
     Args:
         graph: the graph (only its out-degrees are used).
@@ -78,14 +88,22 @@ def sample_instances(
         shape: shape ``a`` of the power-function law of ``|S_F|``.
         scale: scale of that law (the largest ``|S_F|``).
         generator: CPU ``torch.Generator`` (default: a freshly seeded one).
+        local_fraction: fraction in ``[0, 1]`` of instances whose ``S_T`` comes from
+            ``N_h(S_F) \\ S_F`` (not in the paper; 0 keeps its recipe exactly). A ball smaller
+            than ``|S_T|`` is topped up uniformly from the rest of ``V \\ S_F``.
+        local_degree_power: such ``S_T`` are drawn with weights
+            ``(out_degree + 1) ** local_degree_power`` (``>= 0``; 0 = uniform over the ball).
+        h: hop radius of that ball (the features' ``h``).
+        return_local: also return which instances drew ``S_T`` from the ball.
 
     Returns:
         ``I`` pairs ``(S_F, S_T)`` of sorted int64 CPU tensors, disjoint, with
-        ``1 <= |S_T| <= |S_F|``.
+        ``1 <= |S_T| <= |S_F|``; with ``return_local``, also a ``[I]`` bool tensor.
 
     Raises:
         ValueError: ``num_instances < 1``, ``x`` outside (0, 1], non-positive ``shape`` or
-            ``scale``, or a graph with fewer than 2 nodes.
+            ``scale``, ``local_fraction`` outside ``[0, 1]``, negative ``local_degree_power``,
+            ``h < 1``, or a graph with fewer than 2 nodes.
 
     Shapes:
         ``S_F [k_F]``, ``S_T [k_T]`` with ``k_T <= k_F``.
@@ -95,15 +113,24 @@ def sample_instances(
         raise ValueError(f"x must lie in (0, 1], got {x!r}")
     if float(shape) <= 0 or float(scale) <= 0:
         raise ValueError(f"shape and scale must be positive, got {shape!r} and {scale!r}")
+    if not 0.0 <= float(local_fraction) <= 1.0:
+        raise ValueError(f"local_fraction must lie in [0, 1], got {local_fraction!r}")
+    if float(local_degree_power) < 0:
+        raise ValueError(f"local_degree_power must be >= 0, got {local_degree_power!r}")
+    if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+        raise ValueError(f"h must be an integer >= 1, got {h!r}")
     n = graph.num_nodes
     if n < 2:
         raise ValueError(f"graph needs at least 2 nodes to draw instances, got {n}")
     gen = make_generator(generator, "cpu")
     deg = graph.out_degree().cpu()
+    local_weight = (deg.double() + 1.0) ** float(local_degree_power)
+    rowptr, col = graph.rowptr.cpu(), graph.col.cpu()
     top_size = max(1, math.ceil(float(x) * n))
     high = torch.sort(-deg, stable=True).indices[:top_size]  # ties: lower id first
     max_f = min(top_size, n - 1)
     out: list[Instance] = []
+    local_flags: list[bool] = []
     for _ in range(num_instances):
         u = float(torch.rand((), generator=gen, dtype=torch.float64))
         k_f = min(max(1, math.ceil(float(scale) * u ** (1.0 / float(shape)))), max_f)
@@ -112,6 +139,17 @@ def sample_instances(
         k_t = min(k_t, n - k_f)
         taken = set(f.tolist())
         chosen: list[int] = []
+        is_local = False
+        # the extra draw happens only when the option is on: local_fraction = 0 is draw-for-draw
+        # the paper's recipe
+        if local_fraction > 0 and float(torch.rand((), generator=gen)) < float(local_fraction):
+            ball = _ball(rowptr, col, f, h)
+            if ball.numel():
+                m = min(k_t, ball.numel())
+                pick = torch.multinomial(local_weight[ball], m, replacement=False, generator=gen)
+                chosen = ball[pick].tolist()
+                taken.update(chosen)
+                is_local = True
         while len(chosen) < k_t:  # rejection: cheap when |S_F| + |S_T| << n
             for d in torch.randint(n, (2 * (k_t - len(chosen)) + 4,), generator=gen).tolist():
                 if d not in taken:
@@ -120,7 +158,27 @@ def sample_instances(
                     if len(chosen) == k_t:
                         break
         out.append((f, torch.sort(torch.tensor(chosen, dtype=torch.long)).values))
+        local_flags.append(is_local)
+    if return_local:
+        return out, torch.tensor(local_flags, dtype=torch.bool)
     return out
+
+
+def _ball(rowptr: torch.Tensor, col: torch.Tensor, sources: torch.Tensor, h: int) -> torch.Tensor:
+    """Sorted ids within ``h`` out-hops of ``sources``, without the sources (CPU CSR)."""
+    seen = torch.zeros(rowptr.numel() - 1, dtype=torch.bool)
+    seen[sources] = True
+    frontier = sources
+    for _ in range(h):
+        if frontier.numel() == 0:
+            break
+        nxt = torch.cat([col[rowptr[u]: rowptr[u + 1]] for u in frontier.tolist()])
+        nxt = torch.unique(nxt)
+        nxt = nxt[~seen[nxt]]
+        seen[nxt] = True
+        frontier = nxt
+    seen[sources] = False
+    return torch.nonzero(seen).reshape(-1)
 
 
 def label_instances(
@@ -204,9 +262,12 @@ def unpack_instances(packed: dict[str, torch.Tensor]) -> list[Instance]:
 
 
 def _config(
-    num_instances: int, num_samples: int, seed: int, x: float, shape: float, scale: float, h: int
+    num_instances: int, num_samples: int, seed: int, x: float, shape: float, scale: float, h: int,
+    local_fraction: float = 0.0, local_degree_power: float = 1.0,
 ) -> dict[str, Any]:
     return {
+        "local_fraction": float(local_fraction),
+        "local_degree_power": float(local_degree_power),
         "num_instances": int(num_instances),
         "num_samples": int(num_samples),
         "seed": int(seed),
@@ -234,7 +295,8 @@ def load_training_set(
 
     Returns:
         The stored dict: ``version``, ``graph_hash``, ``config``, ``instances`` (packed, see
-        :func:`pack_instances`), ``keys [I]``, ``features [I, 7]`` float32, ``labels [I]``
+        :func:`pack_instances`), ``local [I]`` (bool: ``S_T`` drawn from ``N_h(S_F)``),
+        ``keys [I]``, ``features [I, 7]`` float32, ``labels [I]``
         float32, ``num_done`` (rows filled so far) and ``complete``.
 
     Raises:
@@ -289,6 +351,8 @@ def build_training_set(
     shape: float = 9.0,
     scale: float = 10.0,
     h: int = 2,
+    local_fraction: float = 0.0,
+    local_degree_power: float = 1.0,
     chunk_size: int = 64,
     resume: bool = True,
     progress: bool = True,
@@ -311,7 +375,10 @@ def build_training_set(
         x: high-impact fraction for ``S_F`` (paper: 0.1; 0.01 on web-Stanford).
         shape: shape of the ``|S_F|`` power-function law (paper: 9).
         scale: its scale (paper: 10).
-        h: hop radius of the interrelation feature.
+        h: hop radius of the interrelation feature (and of the local ``S_T`` ball).
+        local_fraction: fraction of instances with ``S_T`` from ``N_h(S_F)`` (not in the
+            paper; 0 = its recipe; see :func:`sample_instances`).
+        local_degree_power: out-degree bias of those ``S_T`` (see :func:`sample_instances`).
         chunk_size: instances per saved chunk.
         resume: continue a partial file at ``path`` (its graph hash and config must match);
             ``False`` starts afresh and overwrites it.
@@ -330,14 +397,17 @@ def build_training_set(
     num_samples = _check_positive_int(num_samples, "num_samples")
     chunk_size = _check_positive_int(chunk_size, "chunk_size")
     path = Path(path)
-    config = _config(num_instances, num_samples, seed, x, shape, scale, h)
+    config = _config(num_instances, num_samples, seed, x, shape, scale, h, local_fraction,
+                     local_degree_power)
     graph_hash = graph.content_hash()
     if resume and path.exists():
         state = load_training_set(path, graph, config=config)
     else:
         gen = torch.Generator().manual_seed(int(seed))
-        instances = sample_instances(
-            graph, num_instances, x=x, shape=shape, scale=scale, generator=gen
+        instances, local = sample_instances(
+            graph, num_instances, x=x, shape=shape, scale=scale, generator=gen,
+            local_fraction=local_fraction, local_degree_power=local_degree_power, h=h,
+            return_local=True,
         )
         keys = torch.tensor([draw_key(gen) for _ in range(num_instances)], dtype=torch.long)
         state = {
@@ -345,6 +415,7 @@ def build_training_set(
             "graph_hash": graph_hash,
             "config": config,
             "instances": pack_instances(instances),
+            "local": local,
             "keys": keys,
             "features": torch.zeros(num_instances, 7, dtype=torch.float32),
             "labels": torch.zeros(num_instances, dtype=torch.float32),

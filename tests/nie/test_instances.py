@@ -68,6 +68,60 @@ def test_sampling_bad_arguments():
         sample_instances(g, 1, x=0.0)
 
 
+def test_local_sampling_draws_truth_sets_from_the_ball():
+    from influence_gpu.selection.blocking import hop_neighbourhood
+
+    g = erdos_renyi(300, 0.007, seed=0, directed=True).with_prob(0.3)  # out-degree ~2
+    gen = torch.Generator().manual_seed(0)
+    paper = sample_instances(g, 200, generator=gen)
+    # local_fraction = 0 is the paper's recipe draw for draw
+    again = sample_instances(g, 200, generator=torch.Generator().manual_seed(0),
+                             local_fraction=0.0)
+    for a, b in zip(paper, again, strict=True):
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    items, local = sample_instances(g, 400, generator=torch.Generator().manual_seed(1),
+                                    local_fraction=0.5, h=2, return_local=True)
+    # Binomial(400, 0.5): sd 10, tolerance 4 sd
+    assert abs(int(local.sum()) - 200) < 40
+    inside = []
+    for (f, t), flag in zip(items, local.tolist(), strict=True):
+        assert 1 <= t.numel() <= f.numel() and not set(f.tolist()) & set(t.tolist())
+        ball = set(hop_neighbourhood(g, f, 2).tolist())
+        in_ball = set(t.tolist()) <= ball
+        if flag:
+            assert len(ball) >= t.numel() and in_ball
+        inside.append(in_ball)
+    # uniform S_T over 300 nodes rarely falls entirely inside a 2-hop ball of ~1/3 of V
+    unflagged = [x for x, fl in zip(inside, local.tolist(), strict=True) if not fl]
+    assert sum(unflagged) < 0.8 * len(unflagged)
+
+
+def test_local_sampling_degree_bias():
+    # star-like graph: node 0 -> 1..40, nodes 1..40 -> 41..; node 1 has many out-edges
+    src = [0] * 40 + [1] * 30 + list(range(2, 41))
+    dst = list(range(1, 41)) + list(range(41, 71)) + list(range(41, 80))
+    g = DiffusionGraph.from_edge_index([src, dst], num_nodes=80).with_prob(0.1)
+    hits = {0.0: 0, 4.0: 0}
+    for power in hits:
+        items = sample_instances(g, 300, x=0.0125, scale=1.0,
+                                 generator=torch.Generator().manual_seed(2),
+                                 local_fraction=1.0, local_degree_power=power, h=1)
+        hits[power] = sum(int(1 in t.tolist()) for _, t in items)
+    # |S_F| = 1 ({0}), |S_T| = 1 from its 40 out-neighbours: uniform gives node 1 w.p. 1/40
+    # (7.5 expected of 300); weights (deg+1)^4 give it w.p. 31^4/(31^4+39*2^4) = 0.999
+    assert hits[0.0] < 25 and hits[4.0] > 280
+
+
+def test_local_sampling_bad_arguments():
+    g = _graph()
+    with pytest.raises(ValueError, match="local_fraction"):
+        sample_instances(g, 1, local_fraction=1.5)
+    with pytest.raises(ValueError, match="local_degree_power"):
+        sample_instances(g, 1, local_degree_power=-1.0)
+    with pytest.raises(ValueError, match="h must"):
+        sample_instances(g, 1, h=0)
+
+
 def test_labels_are_exact_on_a_deterministic_path():
     # 0 -> 1 -> 2 -> 3 with p = 1: F alone takes 4 nodes; T at 2 keeps 2 and 3
     g = DiffusionGraph.from_edge_index([[0, 1, 2], [1, 2, 3]], num_nodes=4, edge_prob=[1.0] * 3)
@@ -141,6 +195,8 @@ def test_mismatched_graph_or_config_is_refused(tmp_path):
         load_training_set(path, other)
     with pytest.raises(ValueError, match="config differs"):
         _build(g, path, seed=4)
+    with pytest.raises(ValueError, match="local_fraction"):
+        _build(g, path, local_fraction=0.5)
     fresh = _build(other, path, resume=False)  # starting afresh overwrites
     assert fresh["graph_hash"] == other.content_hash()
 
