@@ -10,8 +10,6 @@ from influence_gpu.cascades.data import CascadeData, CascadeDataset, majority_ac
 from influence_gpu.cascades.real import (
     DIGG_FILES,
     cascades_from_events,
-    complete_graph_index,
-    infer_graph_from_cascades,
     load_digg_qiang2019,
 )
 from influence_gpu.cascades.synthetic import (
@@ -19,6 +17,10 @@ from influence_gpu.cascades.synthetic import (
     lt_cascades,
     random_seed_states,
     synthetic_cascades,
+)
+from influence_gpu.learn.candidate_graph import (
+    complete_candidate_graph,
+    cooccurrence_candidate_graph,
 )
 
 __all__ = [
@@ -31,8 +33,8 @@ __all__ = [
     "random_seed_states",
     "NEIGHBOURHOODS",
     "cascades_from_events",
-    "infer_graph_from_cascades",
-    "complete_graph_index",
+    "complete_candidate_graph",
+    "cooccurrence_candidate_graph",
     "load_digg_qiang2019",
     "DIGG_FILES",
 ]

@@ -9,7 +9,8 @@
 * :func:`load_digg_qiang2019`: the 406 x 1,203 observations published with paper A's code. Their
   friendship graph was never published, so a candidate graph is built here: all user pairs
   (``graph="complete"``, for LTNN), or a sparse graph inferred from training cascades only
-  (``graph="inferred"``, see :func:`infer_graph_from_cascades`).
+  (``graph="inferred"``, :func:`influence_gpu.learn.candidate_graph.cooccurrence_candidate_graph`,
+  the one implementation of that inference).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import numpy as np
 import torch
 
 from influence_gpu.cascades.data import CascadeData
+from influence_gpu.learn.candidate_graph import (
+    complete_candidate_graph,
+    cooccurrence_candidate_graph,
+)
 
 __all__ = [
     "cascades_from_events",
-    "infer_graph_from_cascades",
-    "complete_graph_index",
     "load_digg_qiang2019",
     "DIGG_FILES",
 ]
@@ -146,66 +149,6 @@ def cascades_from_events(
     )
 
 
-def complete_graph_index(num_nodes: int) -> torch.Tensor:
-    """All ``N (N - 1)`` ordered pairs ``(i, j)``, ``i != j``, as a ``[2, E]`` edge index."""
-    i = torch.arange(num_nodes).repeat_interleave(num_nodes)
-    j = torch.arange(num_nodes).repeat(num_nodes)
-    mask = i != j
-    return torch.stack([i[mask], j[mask]])
-
-
-def infer_graph_from_cascades(
-    x0: torch.Tensor,
-    xT: torch.Tensor,
-    top_k: int = 24,
-    min_count: int = 2,
-) -> torch.Tensor:
-    """A sparse candidate influence graph from observed cascades (no friendship data).
-
-    For each ordered pair ``(i, j)`` count ``C_ij``, the cascades where ``i`` is active at ``T0``
-    and ``j`` activates between ``T0`` and ``T``; score the pair by its lift
-    ``C_ij / E[C_ij]`` with ``E[C_ij] = (#cascades with i active at T0) * (#cascades where j
-    activates) / K`` (how much more often ``j`` follows ``i`` than chance). Keep, for each target
-    ``j``, its ``top_k`` sources by lift among pairs with ``C_ij >= min_count``.
-    ``top_k = 24`` gives about the density of paper A's 1,203-node Digg graph (29,166 arcs).
-    Use training cascades only, or the test accuracy leaks.
-
-    Args:
-        x0: ``[K, N]`` states at ``T0``.
-        xT: ``[K, N]`` states at ``T``.
-        top_k: sources kept per target.
-        min_count: smallest co-activation count of a kept pair.
-
-    Returns:
-        ``[2, E]`` int64 arcs ``(i, j)``, sorted by target then source.
-
-    Raises:
-        ValueError: shapes differ or ``top_k < 1``.
-
-    Shapes:
-        x0, xT ``[K, N]``; returned ``[2, E]``, ``E <= N * top_k``.
-    """
-    x0, xT = torch.as_tensor(x0).double(), torch.as_tensor(xT).double()
-    if x0.shape != xT.shape or x0.dim() != 2:
-        raise ValueError(f"x0 and xT must both be [K, N], got {tuple(x0.shape)}, {tuple(xT.shape)}")
-    if int(top_k) < 1:
-        raise ValueError(f"top_k must be >= 1, got {top_k}")
-    K, n = x0.shape
-    new = (xT - x0).clamp_min(0)
-    count = x0.T @ new  # [N, N]: C_ij
-    expected = x0.sum(0)[:, None] * new.sum(0)[None, :] / max(K, 1)
-    lift = torch.where(expected > 0, count / expected.clamp_min(1e-12), torch.zeros_like(count))
-    lift.fill_diagonal_(0)
-    lift[count < int(min_count)] = 0
-    k = min(int(top_k), n - 1)
-    val, src = lift.topk(k, dim=0)  # [k, N]: best sources of every target
-    dst = torch.arange(n).expand(k, n)
-    keep = val > 0
-    edge_index = torch.stack([src[keep], dst[keep]])
-    order = torch.argsort(edge_index[1] * n + edge_index[0])
-    return edge_index[:, order].long()
-
-
 def _read_state_csv(path: Path) -> torch.Tensor:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as fh:
@@ -224,8 +167,9 @@ def load_digg_qiang2019(
     root: str | Path,
     graph: str = "complete",
     graph_cascades: int = 300,
-    top_k: int = 24,
-    min_count: int = 2,
+    top_m: int | None = 24,
+    min_count: int = 3,
+    min_lift: float = 1.0,
 ) -> CascadeData:
     """Paper A's Digg observations (406 stories x 1,203 users; x0 at T0, xT at 9 T0).
 
@@ -233,11 +177,13 @@ def load_digg_qiang2019(
         root: the shared datasets folder (holding ``digg_qiang2019/``) or that folder itself.
         graph: candidate influence graph, since the paper's was not published: ``"complete"``
             (all ordered user pairs, 1,445,606 arcs) or ``"inferred"``
-            (:func:`infer_graph_from_cascades` on the first ``graph_cascades`` stories, which
-            are the training stories of the paper's 300/106 split).
+            (:func:`~influence_gpu.learn.candidate_graph.cooccurrence_candidate_graph` on the
+            first ``graph_cascades`` stories, which are the training stories of the paper's
+            300/106 split).
         graph_cascades: stories the inferred graph may look at (use the training ones only).
-        top_k: sources kept per user for ``"inferred"``.
-        min_count: smallest co-activation count for ``"inferred"``.
+        top_m: most sources kept per user for ``"inferred"`` (``None``: no cap).
+        min_count: fewest co-activations of a kept pair for ``"inferred"``.
+        min_lift: a kept pair's co-activation lift must exceed this (``"inferred"``).
 
     Returns:
         :class:`CascadeData` with 406 cascades on 1,203 nodes.
@@ -258,12 +204,16 @@ def load_digg_qiang2019(
     xT = torch.maximum(x0, xT)  # already monotone in the published files; keep it guaranteed
     n = x0.shape[1]
     if graph == "complete":
-        edge_index = complete_graph_index(n)
+        edge_index = complete_candidate_graph(n)
     elif graph == "inferred":
         m = int(graph_cascades)
-        edge_index = infer_graph_from_cascades(x0[:m], xT[:m], top_k=top_k, min_count=min_count)
+        if not 1 <= m <= x0.shape[0]:
+            raise ValueError(f"graph_cascades must lie in [1, {x0.shape[0]}], got {graph_cascades}")
+        edge_index = cooccurrence_candidate_graph(x0[:m], xT[:m], top_m=top_m,
+                                                  min_count=min_count, min_lift=min_lift)
     else:
         raise ValueError(f"graph must be 'complete' or 'inferred', got {graph!r}")
     info = {"source": str(folder), "graph": graph, "graph_cascades": int(graph_cascades),
-            "top_k": top_k, "min_count": min_count, "t0": 10_000, "tt": 100_000}
+            "top_m": top_m, "min_count": min_count, "min_lift": min_lift,
+            "t0": 10_000, "tt": 100_000}
     return CascadeData(x0, xT, edge_index, n, f"digg_qiang2019[{graph}]", info)

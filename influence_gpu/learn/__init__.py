@@ -7,6 +7,11 @@ lazily, so ``import influence_gpu.learn`` pulls in neither Lightning nor a solve
 import importlib
 from typing import Any
 
+from influence_gpu.learn.candidate_graph import (
+    complete_candidate_graph,
+    cooccurrence_candidate_graph,
+    cooccurrence_scores,
+)
 from influence_gpu.learn.networks import LTNN, RWNN, export_lt_graph
 from influence_gpu.learn.sparse import (
     available_memory,
@@ -14,6 +19,7 @@ from influence_gpu.learn.sparse import (
     coalesce_edge_index,
     estimate_network_memory,
     format_bytes,
+    two_hop_nnz,
     two_hop_upper_bound,
     two_hop_walks,
 )
@@ -34,6 +40,10 @@ __all__ = [
     "LTMIPModel",
     "RWMIPModel",
     "two_hop_walks",
+    "two_hop_nnz",
+    "complete_candidate_graph",
+    "cooccurrence_candidate_graph",
+    "cooccurrence_scores",
     "two_hop_upper_bound",
     "coalesce_edge_index",
     "estimate_network_memory",

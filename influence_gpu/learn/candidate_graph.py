@@ -20,6 +20,9 @@ set of arcs ``(i, j)`` on which weights may be nonzero. Two choices, both built 
   ``top_m`` bounds every in-degree, hence the size of every node's MIP and of ``A^2``
   (``top_m = 24`` gives about the density of the paper's own 1,203-node graph, 29,166 arcs).
 
+This module is the only implementation of the inference; ``influence_gpu.cascades`` re-exports
+it and :func:`influence_gpu.cascades.load_digg_qiang2019` (``graph="inferred"``) calls it.
+
 For the 1,203-user Digg data this is a heuristic stand-in for the friendship graph, not a
 recovery of it; the reported accuracies hold for this candidate graph only.
 """

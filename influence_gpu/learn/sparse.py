@@ -11,7 +11,7 @@ configuration that would not fit.
 from __future__ import annotations
 
 import os
-import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ import torch
 __all__ = [
     "coalesce_edge_index",
     "two_hop_walks",
+    "two_hop_nnz",
     "two_hop_upper_bound",
     "estimate_network_memory",
     "available_memory",
@@ -74,6 +75,69 @@ def two_hop_upper_bound(edge_index: torch.Tensor, num_nodes: int) -> int:
     return int(min(float((ind * outd).sum()), float(num_nodes) * num_nodes))
 
 
+def _two_hop_blocks(
+    edge_index: torch.Tensor, num_nodes: int, drop_diagonal: bool, block_walks: int
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """Yield ``(start, key, count)`` per block of targets: distinct pairs of ``A^2`` in the block.
+
+    ``key = (j - start) * N + i`` sorted ascending, ``count`` the walk count of ``(i, j)``.
+    Walks ``i -> k -> j`` are listed explicitly by a gather over the in-arcs of each ``k``
+    (a CSR expansion) and counted with one sort (``torch.unique``); a block holds about
+    ``block_walks`` walks, so memory is ``O(block_walks)`` whatever ``nnz(A^2)`` is.
+    """
+    n = num_nodes
+    ei = coalesce_edge_index(edge_index, n)  # sorted by (target, source)
+    src, dst = ei
+    device = src.device
+    indeg = torch.bincount(dst, minlength=n)
+    ptr = torch.zeros(n + 1, dtype=torch.long, device=device)
+    ptr[1:] = torch.cumsum(indeg, 0)
+    walks_per_arc = indeg[src]  # arc k -> j extends the in-arcs i -> k of k
+    per_target = torch.zeros(n, dtype=torch.long, device=device).index_add_(0, dst, walks_per_arc)
+    csum = torch.cumsum(per_target, 0)
+    start = 0
+    while start < n:
+        base = int(csum[start - 1]) if start > 0 else 0
+        stop = int(torch.searchsorted(csum, torch.tensor(base + int(block_walks), device=device),
+                                      right=True))
+        stop = min(max(stop, start + 1), n)
+        a, b = int(ptr[start]), int(ptr[stop])
+        k, j = src[a:b], dst[a:b]
+        rep = walks_per_arc[a:b]
+        total = int(rep.sum())
+        if total:
+            j_w = torch.repeat_interleave(j - start, rep)
+            first = torch.repeat_interleave(ptr[k] - (torch.cumsum(rep, 0) - rep), rep)
+            i_w = src[first + torch.arange(total, device=device)]
+            if drop_diagonal:
+                keep = i_w != j_w + start
+                i_w, j_w = i_w[keep], j_w[keep]
+            key, count = torch.unique(j_w * n + i_w, return_counts=True)
+            yield start, key, count
+        start = stop
+
+
+def two_hop_nnz(
+    edge_index: torch.Tensor, num_nodes: int, drop_diagonal: bool = True,
+    block_walks: int = 20_000_000,
+) -> int:
+    """``nnz(A^2)`` (distinct pairs joined by a walk of length 2), counted block by block.
+
+    Nothing of size ``nnz`` is kept, so this works where the full ``A^2`` would not fit.
+
+    Args:
+        edge_index: ``[2, E]`` arcs of ``A``.
+        num_nodes: ``N``.
+        drop_diagonal: do not count ``i = j``.
+        block_walks: walks per block (memory knob).
+
+    Returns:
+        The number of nonzeros.
+    """
+    return sum(int(key.numel()) for _, key, _ in
+               _two_hop_blocks(edge_index, num_nodes, drop_diagonal, block_walks))
+
+
 def two_hop_walks(
     edge_index: torch.Tensor,
     num_nodes: int,
@@ -83,10 +147,10 @@ def two_hop_walks(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sparse ``A^2``: walk counts ``a_ij2 = #{k : (i, k), (k, j) arcs}``, optionally top-m pruned.
 
-    Built one block of target columns ``J`` at a time as ``A @ A[:, J]`` with ``torch.sparse``,
-    blocks sized so that each holds about ``block_walks`` walks; with ``top_m`` each block is
-    pruned before the next one is built (the ``m`` largest counts per target ``j``, ties broken
-    by the smaller source id), so memory follows the pruned nnz, not the full one.
+    Built one block of target columns at a time (each holding about ``block_walks`` walks
+    ``i -> k -> j``, listed by a CSR gather and counted with one sort); with ``top_m`` each block
+    is pruned before the next one is built (the ``m`` largest counts per target ``j``, ties
+    broken by the smaller source id), so memory follows the pruned nnz, not the full one.
 
     Args:
         edge_index: ``[2, E]`` arcs of ``A`` (duplicates and self-loops are removed first).
@@ -108,57 +172,29 @@ def two_hop_walks(
     """
     if top_m is not None and int(top_m) < 1:
         raise ValueError(f"top_m must be >= 1 or None, got {top_m}")
-    device = torch.as_tensor(edge_index).device
-    ei = coalesce_edge_index(edge_index, num_nodes)
     n = num_nodes
-    src, dst = ei
-    ones = torch.ones(src.numel(), device=device)
-    A = torch.sparse_coo_tensor(ei, ones, (n, n), check_invariants=False).coalesce()
-    # walks ending in each target j: sum over in-neighbours k of j of indeg(k)
-    ind = torch.bincount(dst, minlength=n).double()
-    per_target = torch.zeros(n, dtype=torch.float64, device=device).index_add_(0, dst, ind[src])
+    device = torch.as_tensor(edge_index).device
     idx_out, cnt_out = [], []
-    start = 0
-    csum = torch.cumsum(per_target, 0)
-    while start < n:
-        base = float(csum[start - 1]) if start > 0 else 0.0
-        stop = int(torch.searchsorted(csum, torch.tensor(base + block_walks, dtype=csum.dtype,
-                                                          device=device), right=True))
-        stop = max(stop, start + 1)
-        stop = min(stop, n)
-        cols = (dst >= start) & (dst < stop)
-        B = torch.sparse_coo_tensor(
-            torch.stack([src[cols], dst[cols] - start]), ones[: int(cols.sum())],
-            (n, stop - start), check_invariants=False,
-        ).coalesce()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            P = torch.sparse.mm(A, B).coalesce()
-        i, j = P.indices()
-        c = P.values()
-        j = j + start
-        if drop_diagonal:
-            keep = i != j
-            i, j, c = i[keep], j[keep], c[keep]
-        if top_m is not None and i.numel():
-            # order by (target, -count, source); rank within each target
-            key_order = torch.argsort(i, stable=True)
-            i, j, c = i[key_order], j[key_order], c[key_order]
-            o = torch.argsort(-c, stable=True)
-            i, j, c = i[o], j[o], c[o]
-            o = torch.argsort(j, stable=True)
-            i, j, c = i[o], j[o], c[o]
-            first = torch.searchsorted(j, j, right=False)
-            rank = torch.arange(j.numel(), device=device) - first
+    for start, key, count in _two_hop_blocks(edge_index, n, drop_diagonal, block_walks):
+        if top_m is not None:
+            # one sort by (target, -count, source), then the rank within each target
+            cmax = int(count.max())
+            jrel, i = key // n, key % n
+            order = torch.argsort((jrel * (cmax + 1) + (cmax - count)) * n + i)
+            key, count = key[order], count[order]
+            jrel = key // n
+            rank = torch.arange(jrel.numel(), device=device) - torch.searchsorted(jrel, jrel)
             keep = rank < int(top_m)
-            i, j, c = i[keep], j[keep], c[keep]
-        idx_out.append(torch.stack([i, j]))
-        cnt_out.append(c)
-        start = stop
-    index = torch.cat(idx_out, 1) if idx_out else torch.empty(2, 0, dtype=torch.long)
-    count = torch.cat(cnt_out) if cnt_out else torch.empty(0)
-    order = torch.argsort(index[1] * n + index[0])
-    return index[:, order], count[order].float()
+            key, count = key[keep], count[keep]
+            key, order = torch.sort(key)
+            count = count[order]
+        idx_out.append(torch.stack([key % n, key // n + start]))
+        cnt_out.append(count)
+    if not idx_out:
+        return (torch.empty(2, 0, dtype=torch.long, device=device),
+                torch.empty(0, device=device))
+    # blocks are consecutive target ranges and keys are sorted within each: already in order
+    return torch.cat(idx_out, 1), torch.cat(cnt_out).float()
 
 
 def estimate_network_memory(nnz: int, num_nodes: int, batch_size: int = 10) -> int:

@@ -5,8 +5,8 @@ import torch
 
 from influence_gpu.cascades import (
     cascades_from_events,
-    complete_graph_index,
-    infer_graph_from_cascades,
+    complete_candidate_graph,
+    cooccurrence_candidate_graph,
     load_digg_qiang2019,
 )
 
@@ -40,9 +40,12 @@ def test_top_k_subset_and_errors():
         cascades_from_events(events, [(1, 2)], t0=0, tt=1, subset="bogus")
 
 
-def test_complete_graph_index():
-    ei = complete_graph_index(4)
-    assert ei.shape == (2, 12) and bool((ei[0] != ei[1]).all())
+def test_candidate_graphs_are_re_exported():
+    # one implementation (influence_gpu.learn.candidate_graph), re-exported here
+    from influence_gpu.learn import candidate_graph
+
+    assert complete_candidate_graph is candidate_graph.complete_candidate_graph
+    assert cooccurrence_candidate_graph is candidate_graph.cooccurrence_candidate_graph
 
 
 def test_inferred_graph_finds_a_planted_influencer():
@@ -51,7 +54,7 @@ def test_inferred_graph_finds_a_planted_influencer():
     xT = x0.clone()
     xT[:, 5] = torch.maximum(x0[:, 5], x0[:, 0])  # node 0 activates node 5
     xT[:, 4] = torch.maximum(x0[:, 4], (torch.rand(200, generator=gen) < 0.3).float())
-    ei = infer_graph_from_cascades(x0, xT, top_k=1)
+    ei = cooccurrence_candidate_graph(x0, xT, top_m=1)
     into5 = ei[0][ei[1] == 5]
     assert into5.tolist() == [0]
     assert bool((ei[0] != ei[1]).all())
@@ -63,5 +66,8 @@ def test_digg_loader(datasets_dir):
     assert (d.num_cascades, d.num_nodes) == (406, 1203)
     assert abs(d.x0.mean().item() - 0.323) < 0.001 and abs(d.xT.mean().item() - 0.604) < 0.001
     assert d.num_edges == 1203 * 1202
-    d2 = load_digg_qiang2019(datasets_dir, graph="inferred", top_k=24)
+    d2 = load_digg_qiang2019(datasets_dir, graph="inferred", top_m=24)
     assert 0 < d2.num_edges <= 1203 * 24
+    assert torch.equal(d2.edge_index, cooccurrence_candidate_graph(d.x0[:300], d.xT[:300]))
+    with pytest.raises(ValueError, match="graph_cascades"):
+        load_digg_qiang2019(datasets_dir, graph="inferred", graph_cascades=0)

@@ -9,6 +9,7 @@ from influence_gpu.learn import (
     check_memory,
     coalesce_edge_index,
     estimate_network_memory,
+    two_hop_nnz,
     two_hop_upper_bound,
     two_hop_walks,
 )
@@ -32,6 +33,7 @@ def test_two_hop_equals_dense_square(seed):
     got[index[0], index[1]] = count
     assert torch.equal(got, A2)
     assert index.shape[1] == int((A2 > 0).sum())
+    assert two_hop_nnz(g.edge_index, 25, block_walks=7) == index.shape[1]
     assert two_hop_upper_bound(ei, 25) >= index.shape[1]
     full, _ = two_hop_walks(g.edge_index, 25, drop_diagonal=False)
     assert full.shape[1] == int(((A @ A) > 0).sum())
