@@ -201,9 +201,11 @@ def estimate_network_memory(nnz: int, num_nodes: int, batch_size: int = 10) -> i
     """Bytes one training step of an LTNN / RWNN with ``nnz`` weights needs (an estimate).
 
     Per weight: the index pair (2 x int64), the parameter, its gradient and Adam's two moments
-    (4 x float32) and a constant per-arc factor (walk count, float32): 52 bytes. Per weight and
-    cascade of the batch, the gathered sources and their products, kept for backward
-    (2 x float32); per node and cascade, inputs, outputs and their gradients (4 x float32).
+    (4 x float32), a constant per-arc factor (walk count, float32) and the clipped / normalised
+    copies made in each step (4 x float32): 52 bytes. Per arc of one chunk of the sparse product
+    (``networks.CHUNK_ARCS``, at most ``nnz``) and cascade of the batch, the gathered sources,
+    their products and the gathered output gradients (3 x float32); per node and cascade,
+    inputs, outputs and their gradients (4 x float32).
 
     Args:
         nnz: number of learned weights (arcs of ``A`` plus kept entries of ``A^2``).
@@ -213,7 +215,9 @@ def estimate_network_memory(nnz: int, num_nodes: int, batch_size: int = 10) -> i
     Returns:
         Estimated bytes.
     """
-    return int(nnz * 52 + nnz * batch_size * 8 + num_nodes * batch_size * 16)
+    from influence_gpu.learn.networks import CHUNK_ARCS
+
+    return int(nnz * 52 + min(nnz, CHUNK_ARCS) * batch_size * 12 + num_nodes * batch_size * 16)
 
 
 def available_memory(device: Any = "cpu") -> int:

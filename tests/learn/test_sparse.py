@@ -75,7 +75,7 @@ def test_memory_estimate_and_refusal(capsys):
     assert "nnz(A^2) <=" in out and "estimated memory" in out
     net = RWNN(60, g.edge_index, top_m=5, max_memory=10**9)
     assert net.num_two_hop <= 60 * 5
-    assert estimate_network_memory(100, 10, 1) == 100 * 52 + 100 * 8 + 160
+    assert estimate_network_memory(100, 10, 1) == 100 * 52 + 100 * 12 + 160
     with pytest.raises(MemoryError):
         check_memory(10**20)
     assert check_memory(10, max_memory=100) == 100
