@@ -40,10 +40,15 @@ def test_train_ltnn_writes_metrics_and_reloadable_checkpoint(graph, tmp_path):
         "train_accuracy",
         "test_accuracy",
         "majority_test_accuracy",
+        "no_new_activation_test_accuracy",
+        "bayes_test_accuracy",
         "seconds",
         "val/accuracy",
     ):
         assert key in saved
+    assert saved["bayes_method"].startswith("monte_carlo")  # data=synthetic: two steps
+    # the Bayes rule is at least as good as the majority rule up to Monte Carlo error
+    assert saved["bayes_test_accuracy"] >= saved["majority_test_accuracy"] - 0.05
     assert saved["data"]["num_train"] == 32 and saved["data"]["num_test"] == 8
     ckpt = Path(metrics["checkpoint"])
     assert ckpt.exists()
@@ -117,3 +122,29 @@ class MajorityModel:
 
     def predict(self, x0):
         return torch.full_like(x0, self.state)
+
+
+def test_bayes_ceiling_is_exact_for_one_step_and_absent_for_lt_data(tmp_path):
+    from influence_gpu.cascades.synthetic import bayes_accuracy, synthetic_activation_probability
+    from influence_gpu.pipeline_learn import synthetic_bayes_ceiling
+
+    run = tmp_path / "one"
+    cfg = make_cfg("train", ["experiment=paper_a_table1", "graph=ws", "trainer.max_steps=20",
+                             *FAST], run)
+    assert cfg.data.data.steps == 1
+    metrics = train(cfg)
+    assert metrics["bayes_method"] == "exact"
+    # recompute by hand from the same data: the pipeline scored the test split it trained with
+    from hydra.utils import instantiate
+
+    dm = instantiate(cfg.data)
+    dm.setup("fit")
+    te = dm.test_dataset
+    p = synthetic_activation_probability(dm.data.graph(), te.x0, a=0.5, b=0.5, steps=1)
+    assert metrics["bayes_test_accuracy"] == pytest.approx(bayes_accuracy(p, te.xT)["realised"])
+    assert metrics["no_new_activation_test_accuracy"] == pytest.approx(
+        float((te.x0 == te.xT).float().mean()))
+    lt = make_cfg("train", ["data=lt_synthetic", *FAST], tmp_path / "lt")
+    dm = instantiate(lt.data)
+    dm.setup("fit")
+    assert synthetic_bayes_ceiling(lt, dm) == {}
