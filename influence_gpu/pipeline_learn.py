@@ -211,6 +211,9 @@ def train_cascades(cfg: DictConfig) -> dict[str, Any]:
         fit_metrics = model.fit(dm)
         metrics["fit_seconds"] = time.perf_counter() - t_fit
         metrics.update({k: v for k, v in dict(fit_metrics or {}).items()})
+        if hasattr(model, "save"):  # the MIPs: weights file reloadable by evaluate.py
+            name = getattr(model, "name", "model")
+            metrics["checkpoint"] = str(model.save(out_dir / f"{name}.pt"))
         if hasattr(model, "predict"):
             metrics.setdefault("train_accuracy", cascade_accuracy(model, x0_tr, xT_tr))
             metrics.setdefault("test_accuracy", cascade_accuracy(model, x0_te, xT_te))
@@ -236,7 +239,11 @@ def train_cascades(cfg: DictConfig) -> dict[str, Any]:
 
 
 def load_cascade_checkpoint(path: str | Path, map_location: Any = "cpu") -> Any:
-    """Load an LTNN / RWNN checkpoint written by ``train.py`` (the class is read from it).
+    """Load an LTNN / RWNN checkpoint or a fitted MIP written by ``train.py``.
+
+    The class is read from the file: LTNN / RWNN ``.ckpt`` files reload through
+    ``load_from_checkpoint``, the MIPs' ``.pt`` files through ``LTMIPModel.load`` /
+    ``RWMIPModel.load``.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -247,6 +254,10 @@ def load_cascade_checkpoint(path: str | Path, map_location: Any = "cpu") -> Any:
         raise FileNotFoundError(f"checkpoint not found: {path}")
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     cls_path = ckpt.get("influence_gpu_class")
+    if cls_path is not None and cls_path.startswith("influence_gpu.learn.mip."):
+        from influence_gpu.learn import mip
+
+        return getattr(mip, cls_path.rsplit(".", 1)[-1]).load(path)
     if cls_path is None:
         keys = ckpt.get("state_dict", {})
         cls_path = ("influence_gpu.learn.lit.RWNNLitModule" if "net.two_hop_index" in keys
@@ -286,13 +297,14 @@ def evaluate_cascades(cfg: DictConfig) -> dict[str, Any]:
     out_dir = _output_dir(cfg)
     t0 = time.perf_counter()
     model = load_cascade_checkpoint(cfg.ckpt_path)
-    model.eval()
+    if hasattr(model, "eval"):
+        model.eval()
     dm = instantiate(cfg.data)
     dm.setup("test")
-    if int(model.hparams["num_nodes"]) != dm.num_nodes:
+    nodes = int(model.hparams["num_nodes"] if hasattr(model, "hparams") else model.num_nodes)
+    if nodes != dm.num_nodes:
         raise ValueError(
-            f"checkpoint {cfg.ckpt_path} models {model.hparams['num_nodes']} nodes but the data "
-            f"has {dm.num_nodes}"
+            f"checkpoint {cfg.ckpt_path} models {nodes} nodes but the data has {dm.num_nodes}"
         )
     parts = {p: _split_tensors(dm, p) for p in ("train", "test")}
     metrics: dict[str, Any] = {

@@ -148,3 +148,20 @@ def test_bayes_ceiling_is_exact_for_one_step_and_absent_for_lt_data(tmp_path):
     dm = instantiate(lt.data)
     dm.setup("fit")
     assert synthetic_bayes_ceiling(lt, dm) == {}
+
+
+@pytest.mark.parametrize("model", ["lt_mip", "rw_mip"])
+def test_train_mip_writes_weights_that_evaluate_reloads(model, tmp_path):
+    over = [f"model={model}", "model.time_limit=1", "model.executor=serial", "model.progress=false",
+            "model.checkpoint_path=null", "graph=ws", "graph.source.n=12", "graph.source.k=4",
+            "data.data.num_cascades=30"]
+    run = tmp_path / "train"
+    metrics = train(make_cfg("train", over, run))
+    ckpt = Path(metrics["checkpoint"])
+    assert ckpt.exists() and ckpt.suffix == ".pt"
+    ev = evaluate(make_cfg("evaluate", ["task=cascades", f"ckpt_path={ckpt}", "data=synthetic",
+                                        "graph=ws", "graph.source.n=12", "graph.source.k=4",
+                                        "data.data.num_cascades=30"], tmp_path / "eval"))
+    assert ev["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert ev["train_accuracy"] == pytest.approx(metrics["train_accuracy"])
+    assert ev["model"] == ("LTMIPModel" if model == "lt_mip" else "RWMIPModel")

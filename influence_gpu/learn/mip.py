@@ -682,6 +682,61 @@ class _MIPModel:
                          f"{r.objective:>9.4f} {r.mip_gap:>8.2e} {r.time_s:>8.3f}  {r.status}")
         return "\n".join(lines)
 
+    # ------------------------------------------------------------------ save / load
+    def _hparams(self) -> dict[str, Any]:
+        return {"num_nodes": self.num_nodes, "theta": self.theta, "eps": self.eps,
+                "eps_w": self.eps_w, "time_limit": self.time_limit,
+                "mip_rel_gap": self.mip_rel_gap}
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted weights, the candidate graph and the settings to a ``.pt`` file.
+
+        The file holds only tensors, numbers and strings (``torch.load(..., weights_only=True)``
+        reads it); :meth:`load` rebuilds the model with the same predictions.
+
+        Args:
+            path: destination file (parent folders are created).
+
+        Returns:
+            The path written.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        simple = {k: v for k, v in self.metrics.items()
+                  if isinstance(v, (int, float, str, bool)) or v is None}
+        torch.save({
+            "influence_gpu_class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "hparams": self._hparams(),
+            "edge_index": self.edge_index.clone(),
+            "term_weight": self.term_weight.clone(),
+            "metrics": simple,
+        }, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> _MIPModel:
+        """Rebuild a model written by :meth:`save` (fitted weights included).
+
+        Raises:
+            FileNotFoundError: no file at ``path``.
+            ValueError: the file holds another model class or a weight vector of the wrong size.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"MIP model file not found: {path}")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        want = f"{cls.__module__}.{cls.__qualname__}"
+        if state.get("influence_gpu_class") != want:
+            raise ValueError(f"path {path} holds {state.get('influence_gpu_class')!r}, not {want}")
+        model = cls(state["edge_index"], progress=False, **state["hparams"])
+        weight = torch.as_tensor(state["term_weight"], dtype=torch.float64)
+        if weight.shape != model.term_weight.shape:
+            raise ValueError(f"path {path}: {weight.numel()} weights for a model with "
+                             f"{model.num_weights}")
+        model.term_weight = weight
+        model.metrics = dict(state.get("metrics") or {})
+        return model
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(num_nodes={self.num_nodes}, num_weights={self.num_weights}"
                 f", theta={self.theta}, time_limit={self.time_limit})")
@@ -765,6 +820,9 @@ class RWMIPModel(_MIPModel):
 
     def _default_eps_w(self) -> float:
         return 0.0
+
+    def _hparams(self) -> dict[str, Any]:
+        return {**super()._hparams(), "top_m": self.top_m}
 
     def _terms(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         from influence_gpu.learn.sparse import two_hop_walks

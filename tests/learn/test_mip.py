@@ -282,3 +282,28 @@ def test_bad_states_and_edges():
         m.fit_tensors(x0[:, :2], xT[:, :2])
     with pytest.raises(ValueError, match="top_m"):
         RWMIPModel(ei, 3, top_m=0)
+
+
+@pytest.mark.parametrize("cls", [LTMIPModel, RWMIPModel])
+def test_save_load_round_trip(cls, tmp_path):
+    ei, x0, xT = small_random(seed=5)
+    kw = dict(time_limit=60.0, progress=False, solver="scipy", executor="serial")
+    if cls is RWMIPModel:
+        kw["top_m"] = 3
+    m = cls(ei, 8, **kw)
+    m.fit_tensors(x0, xT)
+    assert bool((m.term_weight != m.eps_w).any())  # fitted weights differ from the start value
+    path = m.save(tmp_path / "sub" / "model.pt")
+    back = cls.load(path)
+    assert torch.equal(back.term_weight, m.term_weight)
+    assert torch.equal(back.edge_index, m.edge_index)
+    assert torch.equal(back.predict(x0), m.predict(x0))
+    assert back.theta == m.theta and back.eps_w == m.eps_w
+    assert back.metrics["train/accuracy"] == m.metrics["train/accuracy"]
+    if cls is RWMIPModel:
+        assert back.top_m == 3
+    other = RWMIPModel if cls is LTMIPModel else LTMIPModel
+    with pytest.raises(ValueError, match="holds"):
+        other.load(path)
+    with pytest.raises(FileNotFoundError):
+        cls.load(tmp_path / "missing.pt")
