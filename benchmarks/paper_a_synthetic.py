@@ -261,7 +261,16 @@ def plot_ab(rows: list[dict[str, Any]]) -> None:
 
 
 def save(section: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    import fcntl
+
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # sections may be run by concurrent processes: merge under a lock
+    with open(JSON_PATH.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _merge(section, rows, args)
+
+
+def _merge(section: str, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     state = json.loads(JSON_PATH.read_text()) if JSON_PATH.exists() else {}
     state[section] = {
         "settings": {"nn_steps": args.nn_steps, "ab_steps": args.ab_steps,
