@@ -209,6 +209,8 @@ def _run_method(name: str, graph: DiffusionGraph, nie: Any, f: torch.Tensor, k: 
     cand = ibm.get("candidates")
     h = int(ibm.get("h", 2))
     if name == "nie_celf":
+        if cand is None and nie.h != h:  # same candidates N_h(S_F) as the other CELF methods
+            cand = B.hop_neighbourhood(graph, f, h)
         return B.nie_celf(nie, f, k, candidates=cand, time_limit=limit)
     if name == "mcs_celf":
         return B.mcs_celf(graph, f, k, int(ibm.mcs_samples), candidates=cand, h=h,

@@ -10,6 +10,7 @@ from influence_gpu.nie.instances import (
     label_instances,
     load_training_set,
     pack_instances,
+    refeaturize_training_set,
     sample_instances,
     unpack_instances,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "label_instances",
     "load_training_set",
     "pack_instances",
+    "refeaturize_training_set",
     "sample_instances",
     "unpack_instances",
 ]

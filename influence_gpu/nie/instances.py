@@ -51,10 +51,11 @@ __all__ = [
     "load_training_set",
     "pack_instances",
     "unpack_instances",
+    "refeaturize_training_set",
 ]
 
 #: Format version of training-set files.
-TRAINING_SET_VERSION = 2  # 2: the config records local_fraction / local_degree_power
+TRAINING_SET_VERSION = 2  # 2: the config records local_fraction / local_degree_power / local_h
 
 Instance = tuple[torch.Tensor, torch.Tensor]
 
@@ -263,11 +264,12 @@ def unpack_instances(packed: dict[str, torch.Tensor]) -> list[Instance]:
 
 def _config(
     num_instances: int, num_samples: int, seed: int, x: float, shape: float, scale: float, h: int,
-    local_fraction: float = 0.0, local_degree_power: float = 1.0,
+    local_fraction: float = 0.0, local_degree_power: float = 1.0, local_h: int | None = None,
 ) -> dict[str, Any]:
     return {
         "local_fraction": float(local_fraction),
         "local_degree_power": float(local_degree_power),
+        "local_h": int(h if local_h is None else local_h),
         "num_instances": int(num_instances),
         "num_samples": int(num_samples),
         "seed": int(seed),
@@ -313,6 +315,8 @@ def load_training_set(
         raise ValueError(
             f"{path}: training-set format version {got!r}, expected {TRAINING_SET_VERSION}"
         )
+    # files written before local_h was recorded drew their local S_T from the h-ball
+    state["config"].setdefault("local_h", state["config"].get("h"))
     if graph is not None and state["graph_hash"] != graph.content_hash():
         raise ValueError(
             f"{path}: built on another graph (graph_hash {state['graph_hash'][:12]}..., "
@@ -353,6 +357,7 @@ def build_training_set(
     h: int = 2,
     local_fraction: float = 0.0,
     local_degree_power: float = 1.0,
+    local_h: int | None = None,
     chunk_size: int = 64,
     resume: bool = True,
     progress: bool = True,
@@ -379,6 +384,9 @@ def build_training_set(
         local_fraction: fraction of instances with ``S_T`` from ``N_h(S_F)`` (not in the
             paper; 0 = its recipe; see :func:`sample_instances`).
         local_degree_power: out-degree bias of those ``S_T`` (see :func:`sample_instances`).
+        local_h: radius of the ball those ``S_T`` come from (default: ``h``). Only the
+            features depend on ``h``, so files that differ only in ``h`` (same ``local_h``) hold
+            the same instances and labels (:func:`refeaturize_training_set`).
         chunk_size: instances per saved chunk.
         resume: continue a partial file at ``path`` (its graph hash and config must match);
             ``False`` starts afresh and overwrites it.
@@ -398,7 +406,7 @@ def build_training_set(
     chunk_size = _check_positive_int(chunk_size, "chunk_size")
     path = Path(path)
     config = _config(num_instances, num_samples, seed, x, shape, scale, h, local_fraction,
-                     local_degree_power)
+                     local_degree_power, local_h)
     graph_hash = graph.content_hash()
     if resume and path.exists():
         state = load_training_set(path, graph, config=config)
@@ -406,8 +414,8 @@ def build_training_set(
         gen = torch.Generator().manual_seed(int(seed))
         instances, local = sample_instances(
             graph, num_instances, x=x, shape=shape, scale=scale, generator=gen,
-            local_fraction=local_fraction, local_degree_power=local_degree_power, h=h,
-            return_local=True,
+            local_fraction=local_fraction, local_degree_power=local_degree_power,
+            h=config["local_h"], return_local=True,
         )
         keys = torch.tensor([draw_key(gen) for _ in range(num_instances)], dtype=torch.long)
         state = {
@@ -453,4 +461,50 @@ def build_training_set(
     finally:
         if bar is not None:
             bar.close()
+    return state
+
+
+def refeaturize_training_set(
+    graph: DiffusionGraph,
+    source: str | os.PathLike,
+    path: str | os.PathLike,
+    h: int,
+    *,
+    stats: NodeStatistics | None = None,
+    device: DeviceLike = None,
+) -> dict[str, Any]:
+    """Copy a complete training set with its features recomputed for another hop radius ``h``.
+
+    Labels and instances do not depend on ``h`` (it only enters the interrelation feature), so
+    this gives the file that :func:`build_training_set` would write with ``h`` and the source's
+    ``local_h``, without simulating again.
+
+    Args:
+        graph: the graph the source was built on.
+        source: a complete training-set file.
+        path: the output file.
+        h: the new hop radius (``>= 1``).
+        stats: precomputed statistics (default: computed / read from the disk cache).
+        device: where to featurize (default: the graph's device).
+
+    Returns:
+        The new state dict.
+
+    Raises:
+        ValueError: ``h < 1``, or a source that is incomplete or from another graph.
+    """
+    if isinstance(h, bool) or not isinstance(h, int) or h < 1:
+        raise ValueError(f"h must be an integer >= 1, got {h!r}")
+    state = load_training_set(source, graph, require_complete=True)
+    g = graph.to(device) if device is not None else graph
+    featurizer = NIEFeaturizer(g, stats, h=h)
+    feats = [featurizer.features(f.to(g.device), [t.to(g.device)])[0].cpu()
+             for f, t in unpack_instances(state["instances"])]
+    config = dict(state["config"])
+    config.setdefault("local_h", config["h"])
+    config["h"] = int(h)
+    state = {**state, "config": config, "features": torch.stack(feats).float()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _save(state, path)
     return state

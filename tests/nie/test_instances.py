@@ -206,3 +206,22 @@ def test_unreadable_file_is_refused(tmp_path):
     path.write_bytes(b"junk")
     with pytest.raises(ValueError, match="not a readable"):
         load_training_set(path)
+
+
+def test_refeaturize_equals_a_direct_build_with_the_new_h(tmp_path):
+    from influence_gpu.nie import refeaturize_training_set
+
+    g = erdos_renyi(120, 0.02, seed=4, directed=True).with_prob(0.4)
+    kw = {"local_fraction": 0.5, "local_h": 2}
+    src = _build(g, tmp_path / "h2.pt", h=2, **kw)
+    direct = _build(g, tmp_path / "h3.pt", h=3, **kw)
+    copied = refeaturize_training_set(g, tmp_path / "h2.pt", tmp_path / "h3copy.pt", 3)
+    _assert_same(direct, copied)
+    assert torch.equal(direct["local"], copied["local"])
+    # h changes the interrelation feature on this graph, so the comparison above can fail
+    assert not torch.equal(src["features"][:, 6], direct["features"][:, 6])
+    # the copy is accepted where the direct build's config is expected
+    again = _build(g, tmp_path / "h3copy.pt", h=3, **kw)
+    _assert_same(direct, again)
+    with pytest.raises(ValueError, match="h must"):
+        refeaturize_training_set(g, tmp_path / "h2.pt", tmp_path / "x.pt", 0)
