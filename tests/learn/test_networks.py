@@ -1,5 +1,6 @@
 """LTNN / RWNN: structure, weight recovery on known-LT cascades, export to the simulators."""
 
+import pytest
 import torch
 
 import influence_gpu
@@ -104,15 +105,21 @@ def test_exported_graph_drives_the_lt_simulator():
     assert bool((sums <= 1 + 1e-6).all())  # rescaled
 
 
-def test_chunked_sparse_product_matches_autograd(monkeypatch):
-    # the chunked product (forward and weight gradient) equals the plain gather / index_add
+@pytest.mark.parametrize("sort", [True, False])
+def test_sparse_product_matches_autograd(monkeypatch, sort):
+    # CSR path (arcs sorted by target) and chunked fallback (unsorted): forward and weight
+    # gradient equal the plain gather / index_add, duplicate arcs included
     from influence_gpu.learn import networks
 
-    monkeypatch.setattr(networks, "CHUNK_ARCS", 7)  # many chunks
+    monkeypatch.setattr(networks, "CHUNK_ARCS", 7)  # many chunks in the fallback
+    monkeypatch.setattr(networks, "CSR_MIN_ARCS", 0)
     gen = torch.Generator().manual_seed(0)
     n, e = 12, 40
     src = torch.randint(0, n, (e,), generator=gen)
     dst = torch.randint(0, n, (e,), generator=gen)
+    if sort:
+        order = torch.argsort(dst * n + src)
+        src, dst = src[order], dst[order]
     x = (torch.rand(5, n, generator=gen) < 0.4).float()
     g = torch.rand(5, n, generator=gen)
     w1 = torch.rand(e, generator=gen).requires_grad_()
