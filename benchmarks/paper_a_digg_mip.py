@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -58,8 +59,16 @@ def main(argv=None) -> None:
     else:
         model = RWMIPModel(ei, n, top_m=args.two_hop_m, **kw)
     out = model.fit_tensors(x0[tr], xT[tr], x0[te], xT[te])
-    print(json.dumps(out, indent=1))
+    out["majority_test_acc"] = majority_accuracy(xT[tr], xT[te])
+    out["candidate_arcs"] = int(ei.shape[1])
+    out["command"] = "python benchmarks/paper_a_digg_mip.py " + " ".join(
+        argv if argv is not None else __import__("sys").argv[1:])
+    text = json.dumps(out, indent=1, default=str)
+    print(text)
     print(model.format_node_table(10))
+    tag = args.model + ("" if args.two_hop_m is None else f"_m{args.two_hop_m}")
+    path = Path(__file__).resolve().parent / "results" / f"paper_a_digg_{tag}_mip.json"
+    path.write_text(text + "\n")
 
 
 if __name__ == "__main__":
