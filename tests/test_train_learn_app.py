@@ -24,17 +24,29 @@ def make_cfg(name, overrides, tmp_path):
     return compose_app(name, overrides, tmp_path)
 
 
-def test_default_train_is_ltnn_on_synthetic(tmp_path):
+def test_default_train_is_ltnn_on_known_lt_cascades(tmp_path):
     cfg = make_cfg("train", [], tmp_path)
     assert cfg.model._target_.endswith("LTNNLitModule")
-    assert cfg.data.data._target_.endswith("synthetic_cascades")
+    assert cfg.data.data._target_.endswith("lt_cascades")
+    assert cfg.data.data.steps == 1 and cfg.data.data.num_cascades == 400
     assert cfg.graph.source.n == 50 and cfg.graph.source.m == 15
+
+
+def test_default_train_beats_both_constant_predictors(tmp_path):
+    # The README's `python train.py`, as configured (only the progress bar off). Measured at
+    # seed 12345: test accuracy 0.775 against majority 0.758 and "nobody new activates" 0.742,
+    # on 200 x 50 test pairs (standard error of an accuracy about 0.006).
+    metrics = train(make_cfg("train", ["callbacks.progress_bar=null"], tmp_path))
+    assert metrics["steps"] == 40 * 32
+    best_constant = max(metrics["majority_test_accuracy"],
+                        metrics["no_new_activation_test_accuracy"])
+    assert metrics["test_accuracy"] > best_constant + 0.01, metrics
 
 
 @pytest.mark.parametrize("graph", ["er", "ws"])
 def test_train_ltnn_writes_metrics_and_reloadable_checkpoint(graph, tmp_path):
     run = tmp_path / "train"
-    metrics = train(make_cfg("train", [f"graph={graph}", *FAST], run))
+    metrics = train(make_cfg("train", [f"graph={graph}", "data=synthetic", *FAST], run))
     saved = json.loads((run / "metrics.json").read_text())
     for key in (
         "train_accuracy",
@@ -153,8 +165,8 @@ def test_bayes_ceiling_is_exact_for_one_step_and_absent_for_lt_data(tmp_path):
 @pytest.mark.parametrize("model", ["lt_mip", "rw_mip"])
 def test_train_mip_writes_weights_that_evaluate_reloads(model, tmp_path):
     over = [f"model={model}", "model.time_limit=1", "model.executor=serial", "model.progress=false",
-            "model.checkpoint_path=null", "graph=ws", "graph.source.n=12", "graph.source.k=4",
-            "data.data.num_cascades=30"]
+            "model.checkpoint_path=null", "data=synthetic", "graph=ws", "graph.source.n=12",
+            "graph.source.k=4", "data.data.num_cascades=30"]
     run = tmp_path / "train"
     metrics = train(make_cfg("train", over, run))
     ckpt = Path(metrics["checkpoint"])
