@@ -19,6 +19,8 @@ Usage:
     python benchmarks/paper_a_synthetic.py --table2 [--nn-steps 3000]
     python benchmarks/paper_a_synthetic.py --converge      # one case at two step counts
     python benchmarks/paper_a_synthetic.py --ab            # a / b sweep and its plot
+    python benchmarks/paper_a_synthetic.py --baselines     # add the x0-copy baseline to saved
+                                                           # rows and redraw (no training)
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def make_data(graph_key: tuple[str, int], steps: int, a: float = 0.5, b: float =
         "nodes": g.num_nodes, "edges": g.num_edges // 2, "cascades": 200, "a": a, "b": b,
         "steps": steps, "active_share": float(d.xT.mean()),
         "majority_test": majority_accuracy(dm.train_dataset.xT, te.xT),
+        "x0_copy_test": float((te.x0 == te.xT).float().mean()),
         "bayes_test": bayes["realised"], "bayes_expected": bayes["expected"],
         "bayes_method": "exact" if steps <= 1 else f"monte_carlo, {mc_samples} samples",
         "bayes_mc_se_max": 0.0 if steps <= 1 else 0.5 / mc_samples ** 0.5,
@@ -247,6 +250,9 @@ def plot_ab(rows: list[dict[str, Any]]) -> None:
             ax.plot(xs, [first[x]["bayes_test"] for x in xs], "k--", label="Bayes ceiling")
             ax.plot(xs, [first[x]["majority_test"] for x in xs], ":", color="grey",
                     label="majority")
+            if all("x0_copy_test" in first[x] for x in xs):
+                ax.plot(xs, [first[x]["x0_copy_test"] for x in xs], "-.", color="purple",
+                        label="x0 copy (nobody new)")
             ax.set_title(f"{gname.upper()} 50 nodes, {fixed} = {fixed_val}")
             ax.set_xlabel(var)
             ax.grid(alpha=0.3)
@@ -286,6 +292,34 @@ def _merge(section: str, rows: list[dict[str, Any]], args: argparse.Namespace) -
     print(f"wrote {JSON_PATH} [{section}]")
 
 
+def add_baselines() -> None:
+    """Add ``x0_copy_test`` (predict that nobody new activates) to every saved row; redraw.
+
+    The data are rebuilt from their seeds (no training), so the figures are those of the rows.
+    """
+    state = json.loads(JSON_PATH.read_text())
+    cache: dict[tuple, float] = {}
+    for section in ("table1", "table2", "ab"):
+        for r in state.get(section, {}).get("rows", []):
+            key = (r["graph"], r["nodes"], r["steps"], r.get("a", 0.5), r.get("b", 0.5))
+            if key not in cache:
+                g = GRAPHS[key[:2]](SEED)
+                d = synthetic_cascades(g, num_cascades=200, seed_fraction=0.35, a=key[3],
+                                       b=key[4], steps=key[2], seed=SEED)
+                dm = CascadeDataModule(d, batch_size=10, train_fraction=0.8, split_seed=SEED)
+                dm.setup("fit")
+                te = dm.test_dataset
+                cache[key] = float((te.x0 == te.xT).float().mean())
+                ref = majority_accuracy(dm.train_dataset.xT, te.xT)
+                if abs(ref - r["majority_test"]) > 1e-6:  # the rebuilt data must be the row's
+                    raise RuntimeError(f"{key}: rebuilt data differ from the saved row")
+            r["x0_copy_test"] = cache[key]
+    JSON_PATH.write_text(json.dumps(state, indent=1))
+    print(f"wrote {JSON_PATH} (x0_copy_test added)")
+    if "ab" in state:
+        plot_ab(state["ab"]["rows"])
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -293,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--table2", action="store_true")
     ap.add_argument("--converge", action="store_true")
     ap.add_argument("--ab", action="store_true")
+    ap.add_argument("--baselines", action="store_true",
+                    help="add the x0-copy baseline to the saved rows and redraw the a/b plot")
     ap.add_argument("--readings", type=int, nargs="+", default=[1, 2],
                     help="steps of the cascade rule to run (1: the paper's level, 2: DESIGN)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="Table 2 sizes")
@@ -325,6 +361,8 @@ def main(argv: list[str] | None = None) -> None:
         save("converge", run_converge(args), args)
     if args.ab:
         save("ab", run_ab(args), args)
+    if args.baselines:
+        add_baselines()
 
 
 if __name__ == "__main__":
