@@ -41,6 +41,7 @@ from influence_gpu.diffusion._common import draw_key, make_generator
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.statistics import NodeStatistics
 from influence_gpu.nie.features import NIEFeaturizer
+from influence_gpu.selection.blocking import hop_neighbourhood
 from influence_gpu.typing import DeviceLike
 
 __all__ = [
@@ -126,7 +127,6 @@ def sample_instances(
     gen = make_generator(generator, "cpu")
     deg = graph.out_degree().cpu()
     local_weight = (deg.double() + 1.0) ** float(local_degree_power)
-    rowptr, col = graph.rowptr.cpu(), graph.col.cpu()
     top_size = max(1, math.ceil(float(x) * n))
     high = torch.sort(-deg, stable=True).indices[:top_size]  # ties: lower id first
     max_f = min(top_size, n - 1)
@@ -144,7 +144,7 @@ def sample_instances(
         # the extra draw happens only when the option is on: local_fraction = 0 is draw-for-draw
         # the paper's recipe
         if local_fraction > 0 and float(torch.rand((), generator=gen)) < float(local_fraction):
-            ball = _ball(rowptr, col, f, h)
+            ball = hop_neighbourhood(graph, f.to(graph.device), h).cpu()
             if ball.numel():
                 m = min(k_t, ball.numel())
                 pick = torch.multinomial(local_weight[ball], m, replacement=False, generator=gen)
@@ -163,23 +163,6 @@ def sample_instances(
     if return_local:
         return out, torch.tensor(local_flags, dtype=torch.bool)
     return out
-
-
-def _ball(rowptr: torch.Tensor, col: torch.Tensor, sources: torch.Tensor, h: int) -> torch.Tensor:
-    """Sorted ids within ``h`` out-hops of ``sources``, without the sources (CPU CSR)."""
-    seen = torch.zeros(rowptr.numel() - 1, dtype=torch.bool)
-    seen[sources] = True
-    frontier = sources
-    for _ in range(h):
-        if frontier.numel() == 0:
-            break
-        nxt = torch.cat([col[rowptr[u]: rowptr[u + 1]] for u in frontier.tolist()])
-        nxt = torch.unique(nxt)
-        nxt = nxt[~seen[nxt]]
-        seen[nxt] = True
-        frontier = nxt
-    seen[sources] = False
-    return torch.nonzero(seen).reshape(-1)
 
 
 def label_instances(
