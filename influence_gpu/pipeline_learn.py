@@ -231,8 +231,8 @@ def train_cascades(cfg: DictConfig) -> dict[str, Any]:
         title=f"learning influence from {summary['name']} cascades",
     ))
     print("Baselines on the test cascades: 'majority' answers the training set's majority state "
-          "everywhere, 'x0 copy' predicts that no node activates; 'Bayes' (synthetic data only) "
-          "predicts the more likely state under the generator, the best any model can do.")
+          "everywhere, 'x0 copy' predicts that no new node activates; 'Bayes' (synthetic data "
+          "only) predicts the more likely state under the generator, the best any model can do.")
     _write_metrics(out_dir, metrics)
     log.info("wrote %s", out_dir / "metrics.json")
     return metrics
