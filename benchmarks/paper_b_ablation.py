@@ -15,7 +15,7 @@ trained once per ``--train-seeds`` entry (weight init and batch order).
 
 Usage:
     python benchmarks/paper_b_ablation.py p2p_gnutella08 \\
-        outputs/nie_data/p2p_gnutella08_i6000_r500_s0_l0.5_h4.pt "paper:n=2400,mixed"
+        outputs/nie_data/p2p_gnutella08_i6000_r500_s0_l0.5_h4_walg1.pt "paper:n=2400,mixed"
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
             idx = idx[: int(opts["n"])]
         L.seed_everything(train_seed, verbose=False)
         model = NIELitModule(optimizer=lambda params, lr=lr: torch.optim.Adam(params, lr=lr),
-                             graph_hash=g.content_hash(), h=int(st["config"]["h"]))
+                             graph_hash=g.content_hash(), h=int(st["config"]["h"]),
+                             weight_rule=st["config"]["weight_rule"])
         model.fit_scaler(X[idx], Y[idx])
         with tempfile.TemporaryDirectory() as tmp:
             ck = ModelCheckpoint(dirpath=tmp, monitor="val/mse", mode="min")
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
               f"({seconds:.0f} s): "
               f"val R2 {r2(net, val):.3f} (paper-recipe {r2(net, val[~loc[val]]):.3f}, "
               f"local {r2(net, val[loc[val]]):.3f}), test R2 {r2(net, test):.3f}", flush=True)
-        nie = NIE(net, g, h=int(st["config"]["h"]), stats=stats)
+        nie = NIE(net, g, h=int(st["config"]["h"]), stats=stats,
+                  weight_rule=st["config"]["weight_rule"])
         for lazy in (True, False) if args.plain_greedy else (True,):
             ratios, secs = [], []
             for p, (f, k) in enumerate(problems):

@@ -78,7 +78,8 @@ def fit_nie(
     dm.prepare_data()
     data_seconds = time.perf_counter() - t0
     dm.setup("fit")
-    model = instantiate(model_cfg, graph_hash=graph.content_hash(), h=dm.h)
+    model = instantiate(model_cfg, graph_hash=graph.content_hash(), h=dm.h,
+                        weight_rule=dm.weight_rule)
     model.fit_scaler(dm.train_features, dm.train_labels)
     ckpt_dir = out_dir / "checkpoints"
     extra: dict[str, Any] = {}

@@ -73,6 +73,7 @@ class NIEDataModule(L.LightningDataModule):
         self.split_seed = int(split_seed)
         self.graph_hash: str | None = None
         self.h: int = int(self.generation.get("h", 2))
+        self.weight_rule: str = str(self.generation.get("weight_rule", "alg1"))
         self.data_train: TensorDataset | None = None
         self.data_val: TensorDataset | None = None
         self.data_test: TensorDataset | None = None
@@ -99,6 +100,7 @@ class NIEDataModule(L.LightningDataModule):
         state = load_training_set(self.path, self.graph, require_complete=True)
         self.graph_hash = state["graph_hash"]
         self.h = int(state["config"].get("h", self.h))
+        self.weight_rule = str(state["config"]["weight_rule"])
         x = state["features"].float()
         y = state["labels"].float()
         num = x.size(0)

@@ -16,6 +16,14 @@ For a false-and-true information instance ``(S_F, S_T)`` the features are, in th
   ``w(v) = c(v) * (1 - prod over in-neighbours u of v in layer k - 1 of (1 - w(u)))`` with
   ``c(v)`` the mean in-edge probability of ``v``.
 
+  ``weight_rule="edge"`` (not in the paper; default ``"alg1"`` is the paper's rule) replaces
+  Alg. 1's ``c(v) * P(some parent active)`` by the per-arc independent-cascade estimate
+  ``w(v) = 1 - prod over in-neighbours u of v in layer k - 1 of (1 - w(u) * p(u, v))``. Alg. 1
+  lets several F-active parents count no more than one (``w(v) <= c(v)``), which under-weights
+  nodes next to several false seeds; the per-arc rule is the IC probability when the parents'
+  states are independent and F arrives only along shortest paths (see ``benchmarks/RESULTS.md``,
+  paper B section).
+
 Only distances ``d(S_T, v) < d(S_F, v) <= h`` matter for ``g``, so the truth side needs a BFS of
 depth ``h - 1`` from ``S_T`` over the *whole* graph (a shortest path from ``S_T`` may leave the
 ball ``N_h(S_F)``), run for all truth sets at once on ``(set, node)`` pairs. Everything that
@@ -34,7 +42,17 @@ import torch
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.statistics import NodeStatistics, compute_statistics
 
-__all__ = ["FEATURE_NAMES", "NIEFeaturizer"]
+__all__ = ["FEATURE_NAMES", "NIEFeaturizer", "WEIGHT_RULES"]
+
+#: Rules for the weights ``w`` of the interrelation feature: paper B's Alg. 1, or per arc.
+WEIGHT_RULES: tuple[str, ...] = ("alg1", "edge")
+
+
+def check_weight_rule(weight_rule: Any) -> str:
+    """Validate a ``weight_rule`` argument (one of :data:`WEIGHT_RULES`)."""
+    if weight_rule not in WEIGHT_RULES:
+        raise ValueError(f"weight_rule must be one of {WEIGHT_RULES}, got {weight_rule!r}")
+    return str(weight_rule)
 
 #: Column names of the feature matrix, in order.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -60,15 +78,19 @@ class _FalseContext:
     feats: torch.Tensor  # [3] float64
 
 
-def _expand(rowptr: torch.Tensor, col: torch.Tensor, nodes: torch.Tensor):
-    """Out-arcs of ``nodes``: ``(owner [M], target [M])``; ``owner`` indexes ``nodes``."""
+def _expand(rowptr: torch.Tensor, col: torch.Tensor, nodes: torch.Tensor, arcs: bool = False):
+    """Out-arcs of ``nodes``: ``(owner [M], target [M])``; ``owner`` indexes ``nodes``.
+
+    With ``arcs=True`` also the arcs' CSR positions ``[M]`` (to index ``edge_prob``).
+    """
     start = rowptr[nodes]
     deg = rowptr[nodes + 1] - start
     owner = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), deg)
     if owner.numel() == 0:
-        return owner, owner.clone()
+        return (owner, owner.clone(), owner.clone()) if arcs else (owner, owner.clone())
     offs = torch.arange(owner.numel(), device=nodes.device) - (torch.cumsum(deg, 0) - deg)[owner]
-    return owner, col[start[owner] + offs]
+    pos = start[owner] + offs
+    return (owner, col[pos], pos) if arcs else (owner, col[pos])
 
 
 class NIEFeaturizer:
@@ -79,10 +101,13 @@ class NIEFeaturizer:
         stats: precomputed :class:`~influence_gpu.graph.statistics.NodeStatistics` of ``graph``
             (default: :func:`~influence_gpu.graph.statistics.compute_statistics`, disk-cached).
         h: hop radius of ``N_h(S_F)`` (paper: 2; 3 on web-Stanford).
+        weight_rule: ``"alg1"`` (paper B's Alg. 1, default) or ``"edge"`` (per-arc weights,
+            see the module docstring).
         dtype: dtype of the returned features (computed in float64).
 
     Raises:
-        ValueError: ``h < 1``, or ``stats`` belongs to another graph.
+        ValueError: ``h < 1``, an unknown ``weight_rule``, or ``stats`` belongs to another
+            graph.
     """
 
     def __init__(
@@ -91,10 +116,12 @@ class NIEFeaturizer:
         stats: NodeStatistics | None = None,
         h: int = 2,
         *,
+        weight_rule: str = "alg1",
         dtype: torch.dtype = torch.float32,
     ) -> None:
         if isinstance(h, bool) or not isinstance(h, int) or h < 1:
             raise ValueError(f"h must be an integer >= 1, got {h!r}")
+        self.weight_rule = check_weight_rule(weight_rule)
         if stats is None:
             stats = compute_statistics(graph)
         elif stats.num_nodes != graph.num_nodes or stats.graph_hash != graph.content_hash():
@@ -114,6 +141,7 @@ class NIEFeaturizer:
         self.closeness = s.closeness.double()
         self.clustering = s.clustering.double()
         self.in_prob_mean = s.in_prob_mean.double()
+        self.edge_prob = graph.require_prob().double() if weight_rule == "edge" else None
         self._ctx: _FalseContext | None = None
 
     # ------------------------------------------------------------------------- validation
@@ -157,18 +185,23 @@ class NIEFeaturizer:
         weight[f] = 1.0
         frontier = f
         for k in range(1, h + 1):
-            owner, tgt = _expand(self.rowptr, self.col, frontier)
+            owner, tgt, arc = _expand(self.rowptr, self.col, frontier, arcs=True)
             fresh = dist[tgt] > k - 1  # not yet reached: dist is h + 1 there
-            owner, tgt = owner[fresh], tgt[fresh]
+            owner, tgt, arc = owner[fresh], tgt[fresh], arc[fresh]
             if tgt.numel() == 0:
                 break
             layer = torch.unique(tgt)
             dist[layer] = k
             # parents of v in layer k: its in-neighbours in layer k - 1 (the frontier)
-            keep = 1.0 - weight[frontier[owner]]
             none_active = torch.ones(n, dtype=torch.float64, device=dev)
-            none_active.scatter_reduce_(0, tgt, keep, reduce="prod")
-            weight[layer] = self.in_prob_mean[layer] * (1.0 - none_active[layer])
+            if self.edge_prob is None:  # Alg. 1: c(v) * P(some parent active)
+                keep = 1.0 - weight[frontier[owner]]
+                none_active.scatter_reduce_(0, tgt, keep, reduce="prod")
+                weight[layer] = self.in_prob_mean[layer] * (1.0 - none_active[layer])
+            else:  # per arc: P(some parent active and its arc live), parents independent
+                keep = 1.0 - weight[frontier[owner]] * self.edge_prob[arc]
+                none_active.scatter_reduce_(0, tgt, keep, reduce="prod")
+                weight[layer] = 1.0 - none_active[layer]
             frontier = layer
         ball = torch.nonzero(dist <= h).squeeze(1)
         in_f = torch.zeros(n, dtype=torch.bool, device=dev)
@@ -396,7 +429,8 @@ class NIEFeaturizer:
 
 
 def _features_networkx(
-    graph: DiffusionGraph, false_seeds: Sequence[int], true_seeds: Sequence[int], h: int = 2
+    graph: DiffusionGraph, false_seeds: Sequence[int], true_seeds: Sequence[int], h: int = 2,
+    weight_rule: str = "alg1",
 ) -> list[float]:
     """Slow reference of the seven features with networkx (tests compare the fast path to it).
 
@@ -438,7 +472,7 @@ def _features_networkx(
             q = 1.0
             for u in g.predecessors(v):
                 if d_f.get(u) == k - 1:
-                    q *= 1.0 - w[u]
-            w[v] = c[v] * (1.0 - q)
+                    q *= 1.0 - (w[u] * g[u][v]["p"] if weight_rule == "edge" else w[u])
+            w[v] = (1.0 - q) if weight_rule == "edge" else c[v] * (1.0 - q)
     inter = sum(w[v] for v in ball if d_t.get(v, float("inf")) < d_f[v])
     return [*set_feats(f), *set_feats(t), inter]

@@ -40,7 +40,7 @@ from influence_gpu.diffusion import blocked_influence_batch
 from influence_gpu.diffusion._common import draw_key, make_generator
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.statistics import NodeStatistics
-from influence_gpu.nie.features import NIEFeaturizer
+from influence_gpu.nie.features import NIEFeaturizer, check_weight_rule
 from influence_gpu.selection.blocking import hop_neighbourhood
 from influence_gpu.typing import DeviceLike
 
@@ -248,6 +248,7 @@ def unpack_instances(packed: dict[str, torch.Tensor]) -> list[Instance]:
 def _config(
     num_instances: int, num_samples: int, seed: int, x: float, shape: float, scale: float, h: int,
     local_fraction: float = 0.0, local_degree_power: float = 1.0, local_h: int | None = None,
+    weight_rule: str = "alg1",
 ) -> dict[str, Any]:
     return {
         "local_fraction": float(local_fraction),
@@ -260,6 +261,7 @@ def _config(
         "shape": float(shape),
         "scale": float(scale),
         "h": int(h),
+        "weight_rule": check_weight_rule(weight_rule),
     }
 
 
@@ -300,6 +302,8 @@ def load_training_set(
         )
     # files written before local_h was recorded drew their local S_T from the h-ball
     state["config"].setdefault("local_h", state["config"].get("h"))
+    # files written before weight_rule was recorded used paper B's Alg. 1
+    state["config"].setdefault("weight_rule", "alg1")
     if graph is not None and state["graph_hash"] != graph.content_hash():
         raise ValueError(
             f"{path}: built on another graph (graph_hash {state['graph_hash'][:12]}..., "
@@ -341,6 +345,7 @@ def build_training_set(
     local_fraction: float = 0.0,
     local_degree_power: float = 1.0,
     local_h: int | None = None,
+    weight_rule: str = "alg1",
     chunk_size: int = 64,
     resume: bool = True,
     progress: bool = True,
@@ -370,6 +375,8 @@ def build_training_set(
         local_h: radius of the ball those ``S_T`` come from (default: ``h``). Only the
             features depend on ``h``, so files that differ only in ``h`` (same ``local_h``) hold
             the same instances and labels (:func:`refeaturize_training_set`).
+        weight_rule: weights of the interrelation feature, ``"alg1"`` (paper B) or ``"edge"``
+            (see :mod:`influence_gpu.nie.features`); like ``h`` it changes features only.
         chunk_size: instances per saved chunk.
         resume: continue a partial file at ``path`` (its graph hash and config must match);
             ``False`` starts afresh and overwrites it.
@@ -389,7 +396,7 @@ def build_training_set(
     chunk_size = _check_positive_int(chunk_size, "chunk_size")
     path = Path(path)
     config = _config(num_instances, num_samples, seed, x, shape, scale, h, local_fraction,
-                     local_degree_power, local_h)
+                     local_degree_power, local_h, weight_rule)
     graph_hash = graph.content_hash()
     if resume and path.exists():
         state = load_training_set(path, graph, config=config)
@@ -418,7 +425,7 @@ def build_training_set(
     if state["complete"]:
         return state
     g = graph.to(device) if device is not None else graph
-    featurizer = NIEFeaturizer(g, stats, h=h)
+    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule)
     instances = unpack_instances(state["instances"])
     bar = None
     if progress:
@@ -453,20 +460,22 @@ def refeaturize_training_set(
     path: str | os.PathLike,
     h: int,
     *,
+    weight_rule: str | None = None,
     stats: NodeStatistics | None = None,
     device: DeviceLike = None,
 ) -> dict[str, Any]:
-    """Copy a complete training set with its features recomputed for another hop radius ``h``.
+    """Copy a complete training set with its features recomputed for another ``h`` / weight rule.
 
-    Labels and instances do not depend on ``h`` (it only enters the interrelation feature), so
-    this gives the file that :func:`build_training_set` would write with ``h`` and the source's
-    ``local_h``, without simulating again.
+    Labels and instances do not depend on ``h`` or ``weight_rule`` (they only enter the
+    interrelation feature), so this gives the file that :func:`build_training_set` would write
+    with them and the source's ``local_h``, without simulating again.
 
     Args:
         graph: the graph the source was built on.
         source: a complete training-set file.
         path: the output file.
         h: the new hop radius (``>= 1``).
+        weight_rule: the new weight rule (default: the source's).
         stats: precomputed statistics (default: computed / read from the disk cache).
         device: where to featurize (default: the graph's device).
 
@@ -479,13 +488,16 @@ def refeaturize_training_set(
     if isinstance(h, bool) or not isinstance(h, int) or h < 1:
         raise ValueError(f"h must be an integer >= 1, got {h!r}")
     state = load_training_set(source, graph, require_complete=True)
+    if weight_rule is None:
+        weight_rule = state["config"]["weight_rule"]
     g = graph.to(device) if device is not None else graph
-    featurizer = NIEFeaturizer(g, stats, h=h)
+    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule)
     feats = [featurizer.features(f.to(g.device), [t.to(g.device)])[0].cpu()
              for f, t in unpack_instances(state["instances"])]
     config = dict(state["config"])
     config.setdefault("local_h", config["h"])
     config["h"] = int(h)
+    config["weight_rule"] = weight_rule
     state = {**state, "config": config, "features": torch.stack(feats).float()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -119,6 +119,8 @@ class NIELitModule(L.LightningModule):
         scheduler: optional partial of an LR scheduler (``optimizer`` missing).
         graph_hash: ``DiffusionGraph.content_hash()`` of the training graph (saved in checkpoints).
         h: hop radius of the features the model was trained on (saved in checkpoints).
+        weight_rule: interrelation weight rule of those features, ``"alg1"`` (paper B) or
+            ``"edge"`` (saved in checkpoints; see :mod:`influence_gpu.nie.features`).
 
     Raises:
         RuntimeError: ``fit`` without a fitted scaler.
@@ -132,7 +134,10 @@ class NIELitModule(L.LightningModule):
         scheduler: Callable[..., Any] | None = None,
         graph_hash: str | None = None,
         h: int = 2,
+        weight_rule: str = "alg1",
     ) -> None:
+        from influence_gpu.nie.features import check_weight_rule
+
         super().__init__()
         # the optimizer / scheduler partials are not saved (a checkpoint is for inference)
         self.save_hyperparameters(logger=False, ignore=["optimizer", "scheduler"])
@@ -141,6 +146,7 @@ class NIELitModule(L.LightningModule):
         self.net = NIEMLP(in_features, list(hidden_dims))
         self.graph_hash = graph_hash
         self.h = int(h)
+        self.weight_rule = check_weight_rule(weight_rule)
         self.val_mse = MeanSquaredError()
         self.val_r2 = R2Score()
         self.test_mse = MeanSquaredError()
@@ -210,6 +216,7 @@ class NIELitModule(L.LightningModule):
             "in_features": self.net.in_features,
             "hidden_dims": list(self.net.hidden_dims),
             "h": self.h,
+            "weight_rule": self.weight_rule,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -238,12 +245,15 @@ class NIE:
         graph: the graph the model was trained on.
         h: hop radius of the features.
         stats: precomputed per-graph statistics (default: computed / read from the disk cache).
+        weight_rule: interrelation weight rule the model was trained with (``"alg1"``,
+            paper B's, or ``"edge"``).
 
     Raises:
-        ValueError: the scaler of ``net`` was never fitted.
+        ValueError: the scaler of ``net`` was never fitted, or an unknown ``weight_rule``.
     """
 
-    def __init__(self, net: NIEMLP, graph: DiffusionGraph, h: int = 2, stats: Any = None):
+    def __init__(self, net: NIEMLP, graph: DiffusionGraph, h: int = 2, stats: Any = None,
+                 weight_rule: str = "alg1"):
         from influence_gpu.nie.features import NIEFeaturizer
 
         if not bool(net.scaler_fitted):
@@ -251,7 +261,8 @@ class NIE:
         self.graph = graph
         self.net = net.to(graph.device).eval()
         self.h = int(h)
-        self.featurizer = NIEFeaturizer(graph, stats=stats, h=self.h)
+        self.featurizer = NIEFeaturizer(graph, stats=stats, h=self.h, weight_rule=weight_rule)
+        self.weight_rule = self.featurizer.weight_rule
 
     @classmethod
     def load(
@@ -283,7 +294,9 @@ class NIE:
         net = NIEMLP(cfg["in_features"], cfg["hidden_dims"])
         state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
         net.load_state_dict(state)
-        return cls(net, graph, h=int(cfg["h"]), stats=stats)
+        # checkpoints written before weight_rule was saved used paper B's Alg. 1
+        return cls(net, graph, h=int(cfg["h"]), stats=stats,
+                   weight_rule=cfg.get("weight_rule", "alg1"))
 
     @torch.no_grad()
     def predict(self, false_ids: torch.Tensor, true_sets: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -29,8 +29,9 @@ def _random_sets(n: int, seed: int, num: int = 6):
     return f, sets
 
 
-def _featurizer(g, h):
-    return NIEFeaturizer(g, compute_statistics(g, use_cache=False), h=h, dtype=torch.float64)
+def _featurizer(g, h, weight_rule="alg1"):
+    return NIEFeaturizer(g, compute_statistics(g, use_cache=False), h=h, dtype=torch.float64,
+                         weight_rule=weight_rule)
 
 
 def test_feature_names_order():
@@ -57,25 +58,45 @@ def test_path_graph_by_hand():
     assert feat[2].item() == 0 and feat[5].item() == 0  # no triangles
 
 
+def test_weight_rules_by_hand():
+    # two false seeds 0 and 1 both point at 2 (p = 0.5 and 0.25), 2 -> 3 (p = 0.5); S_T = {4},
+    # 4 -> 2 and 4 -> 3 (p = 1), so T is first at nothing (d_T(2) = 1 = d_F(2)) except node 3
+    # (d_T = 1 < d_F = 2). Alg. 1: c(2) = (0.5 + 0.25 + 1) / 3, w(2) = c(2) * (1 - 0 * 0) = c(2),
+    # c(3) = (0.5 + 1) / 2, w(3) = c(3) * w(2). Per arc: w(2) = 1 - 0.5 * 0.75 = 0.625,
+    # w(3) = w(2) * 0.5.
+    ei = [[0, 1, 2, 4, 4], [2, 2, 3, 2, 3]]
+    g = DiffusionGraph.from_edge_index(ei, num_nodes=5, edge_prob=[0.5, 0.25, 0.5, 1.0, 1.0])
+    f, t = torch.tensor([0, 1]), [torch.tensor([4])]
+    c2, c3 = 1.75 / 3, 0.75
+    assert _featurizer(g, 2).features(f, t)[0, 6].item() == pytest.approx(c3 * c2)
+    assert _featurizer(g, 2, "edge").features(f, t)[0, 6].item() == pytest.approx(0.625 * 0.5)
+    for rule in ("alg1", "edge"):
+        assert _features_networkx(g, [0, 1], [4], 2, rule)[6] == pytest.approx(
+            _featurizer(g, 2, rule).features(f, t)[0, 6].item(), abs=1e-12)
+
+
+@pytest.mark.parametrize("weight_rule", ["alg1", "edge"])
 @pytest.mark.parametrize("h", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(4))
-def test_features_match_networkx_reference(seed, h):
+def test_features_match_networkx_reference(seed, h, weight_rule):
     g = _random_graph(seed)
     f, sets = _random_sets(g.num_nodes, seed)
-    got = _featurizer(g, h).features(f, sets)
+    got = _featurizer(g, h, weight_rule).features(f, sets)
     ref = torch.tensor(
-        [_features_networkx(g, f.tolist(), t.tolist(), h) for t in sets], dtype=torch.float64
+        [_features_networkx(g, f.tolist(), t.tolist(), h, weight_rule) for t in sets],
+        dtype=torch.float64,
     )
     assert got.shape == (len(sets), 7)
     assert torch.allclose(got, ref, rtol=1e-12, atol=1e-12)
     assert float(ref[:, 6].max()) > 0  # the interrelation term is exercised
 
 
+@pytest.mark.parametrize("weight_rule", ["alg1", "edge"])
 @pytest.mark.parametrize("h", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(4))
-def test_candidate_features_equal_one_at_a_time(seed, h):
+def test_candidate_features_equal_one_at_a_time(seed, h, weight_rule):
     g = _random_graph(seed, n=50, p=0.06)
-    fz = _featurizer(g, h)
+    fz = _featurizer(g, h, weight_rule)
     f, sets = _random_sets(g.num_nodes, seed)
     for base in (sets[0], sets[2]):
         cand = fz.candidates(f)
@@ -124,6 +145,8 @@ def test_bad_inputs():
         fz.features(torch.tensor([1]), [torch.tensor([g.num_nodes])])
     with pytest.raises(ValueError, match="h must be"):
         NIEFeaturizer(g, fz.stats, h=0)
+    with pytest.raises(ValueError, match="weight_rule must be one of"):
+        NIEFeaturizer(g, fz.stats, weight_rule="mean")
     other = _random_graph(9)
     with pytest.raises(ValueError, match="another graph"):
         NIEFeaturizer(other, fz.stats)

@@ -221,3 +221,29 @@ def test_refeaturize_equals_a_direct_build_with_the_new_h(tmp_path):
     _assert_same(direct, again)
     with pytest.raises(ValueError, match="h must"):
         refeaturize_training_set(g, tmp_path / "h2.pt", tmp_path / "x.pt", 0)
+
+
+def test_weight_rule_is_recorded_and_refeaturized(tmp_path):
+    from influence_gpu.nie import refeaturize_training_set
+
+    g = erdos_renyi(120, 0.03, seed=5, directed=True).with_prob(0.4)
+    alg1 = _build(g, tmp_path / "alg1.pt", h=2)
+    assert alg1["config"]["weight_rule"] == "alg1"
+    direct = _build(g, tmp_path / "edge.pt", h=2, weight_rule="edge")
+    assert direct["config"]["weight_rule"] == "edge"
+    copied = refeaturize_training_set(g, tmp_path / "alg1.pt", tmp_path / "copy.pt", 2,
+                                      weight_rule="edge")
+    _assert_same(direct, copied)
+    # only the interrelation column may differ, and it does on this graph
+    assert torch.equal(alg1["features"][:, :6], direct["features"][:, :6])
+    assert not torch.equal(alg1["features"][:, 6], direct["features"][:, 6])
+    assert torch.equal(alg1["labels"], direct["labels"])
+    with pytest.raises(ValueError, match="weight_rule"):
+        _build(g, tmp_path / "alg1.pt", h=2, weight_rule="edge")  # resume with another rule
+    with pytest.raises(ValueError, match="weight_rule must be one of"):
+        _build(g, tmp_path / "bad.pt", weight_rule="exact")
+    # a file written before weight_rule was recorded reads as paper B's Alg. 1
+    state = torch.load(tmp_path / "alg1.pt", weights_only=False)
+    del state["config"]["weight_rule"]
+    torch.save(state, tmp_path / "old.pt")
+    assert load_training_set(tmp_path / "old.pt", g)["config"]["weight_rule"] == "alg1"

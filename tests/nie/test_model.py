@@ -176,3 +176,19 @@ def test_estimate_and_select_without_hydra(trained):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["2", "True"]
+
+
+def test_checkpoint_carries_the_weight_rule(trained, tmp_path):
+    g, _, _, ckpt = trained
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    assert state["nie"]["weight_rule"] == "alg1"
+    assert NIE.load(ckpt, g).featurizer.weight_rule == "alg1"
+    state["nie"]["weight_rule"] = "edge"
+    torch.save(state, tmp_path / "edge.ckpt")
+    nie = NIE.load(tmp_path / "edge.ckpt", g)
+    assert nie.weight_rule == "edge" and nie.featurizer.weight_rule == "edge"
+    del state["nie"]["weight_rule"]  # written before the rule was saved: paper B's Alg. 1
+    torch.save(state, tmp_path / "old.ckpt")
+    assert NIE.load(tmp_path / "old.ckpt", g).weight_rule == "alg1"
+    with pytest.raises(ValueError, match="weight_rule must be one of"):
+        NIELitModule(weight_rule="mean")
