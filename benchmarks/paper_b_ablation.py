@@ -5,13 +5,13 @@ For one network and one training-set file (written by ``build_training_set`` or
 (same split as ``NIEDataModule``: 10% validation, 10% test, ``split_seed`` 0) and reports the
 validation R² overall, on the paper-recipe instances and on the local ones (``S_T`` from
 ``N_2(S_F)``). Then runs NIE-CELF on the benchmark's five problems (``evaluate.py task=ibm``
-defaults: problem seed 2024, candidates ``N_2(S_F)``) and divides its 10,000-run re-estimate by
-MCS-CELF's (100 runs per evaluation, seeds as in the benchmark; the MCS-CELF sets are cached
-per network in ``--cache-dir``).
+defaults: problem seed 2024, candidates ``N_2(S_F)``; ``--problem-seed`` draws another five)
+and divides its 10,000-run re-estimate by MCS-CELF's (100 runs per evaluation, seeds as in
+the benchmark; the MCS-CELF sets are cached per network and problem seed in ``--cache-dir``).
 
 Variants, comma-separated: ``paper`` (paper-recipe instances only), ``local`` (local only),
-``mixed`` (all), each with optional ``:n=<max training rows>;lr=<Adam lr>``; each variant is
-trained once per ``--train-seeds`` entry (weight init and batch order).
+``mixed`` (all), each with optional ``:n=<max training rows>;lr=<Adam lr>;m=<ensemble
+members>``; each variant is trained once per ``--train-seeds`` entry (weight init and batch order).
 
 Usage:
     python benchmarks/paper_b_ablation.py p2p_gnutella08 \\
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("variants")
     ap.add_argument("--cache-dir", type=Path, default=Path("outputs/paper_b_ablation"))
     ap.add_argument("--seed", type=int, default=12345, help="evaluate.py's seed")
+    ap.add_argument("--problem-seed", type=int, default=2024,
+                    help="seed of the five problems (2024: the benchmark's; others: held out)")
     ap.add_argument("--train-seeds", default="0", help="comma-separated training seeds")
     ap.add_argument("--plain-greedy", action="store_true", help="also run NIE-CELF with lazy=False")
     args = ap.parse_args(argv)
@@ -85,9 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.network}: {n} instances, local fraction {float(loc.float().mean()):.3f}, "
           f"feature h {st['config']['h']}", flush=True)
 
-    problems = draw_ibm_problems(g, 5, x=0.1, seed=2024)
+    problems = draw_ibm_problems(g, 5, x=0.1, seed=args.problem_seed)
     eval_key = draw_key(make_generator(args.seed + 1, g.device))
-    cache = args.cache_dir / f"mcs_{args.network}.json"
+    suffix = "" if args.problem_seed == 2024 else f"_p{args.problem_seed}"
+    cache = args.cache_dir / f"mcs_{args.network}{suffix}.json"
     if cache.exists():
         mcs = json.loads(cache.read_text())
     else:
@@ -113,13 +116,14 @@ def main(argv: list[str] | None = None) -> None:
         kind, _, rest = v.partition(":")
         opts = dict(x.split("=") for x in rest.split(";") if x)
         lr = float(opts.get("lr", 0.05))
+        members = int(opts.get("m", 1))
         idx = {"paper": train[~loc[train]], "local": train[loc[train]], "mixed": train}[kind]
         if "n" in opts:
             idx = idx[: int(opts["n"])]
         L.seed_everything(train_seed, verbose=False)
         model = NIELitModule(optimizer=lambda params, lr=lr: torch.optim.Adam(params, lr=lr),
                              graph_hash=g.content_hash(), h=int(st["config"]["h"]),
-                             weight_rule=st["config"]["weight_rule"])
+                             weight_rule=st["config"]["weight_rule"], num_members=members)
         model.fit_scaler(X[idx], Y[idx])
         with tempfile.TemporaryDirectory() as tmp:
             ck = ModelCheckpoint(dirpath=tmp, monitor="val/mse", mode="min")

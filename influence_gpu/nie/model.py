@@ -4,6 +4,9 @@
   inputs are standardised with a scaler fitted on the training features, and the output is
   un-standardised with the mean / std of the training labels; both scalers are buffers, so they
   travel with every ``state_dict`` and checkpoint.
+* :class:`NIEEnsemble` - ``num_members`` such MLPs with independent initialisations, trained on
+  the same batches, whose predictions are averaged (not in the paper: it removes most of the
+  training-seed spread of NIE-CELF's choices measured in ``benchmarks/RESULTS.md``).
 * :class:`NIELitModule` - trains it with the MSE loss (batch 512 and lr 0.05 as in the paper; the
   paper does not name its optimiser, the config uses Adam, which is what its ``lr = 0.05`` and
   "minimal hyperparameter sensitivity" suggest for a 2-layer MLP - SGD is one config override
@@ -29,7 +32,7 @@ from torchmetrics import MeanSquaredError, R2Score
 
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 
-__all__ = ["NIEMLP", "NIELitModule", "NIE"]
+__all__ = ["NIEMLP", "NIEEnsemble", "NIELitModule", "NIE", "build_nie_net"]
 
 NUM_FEATURES = 7
 
@@ -104,6 +107,73 @@ class NIEMLP(nn.Module):
         return self.forward_standardized(x) * self.label_std + self.label_mean
 
 
+class NIEEnsemble(nn.Module):
+    """The mean of ``num_members`` :class:`NIEMLP` of the same shape (independent initialisations).
+
+    Args:
+        num_members: number of MLPs (``>= 2``; one MLP is a plain :class:`NIEMLP`).
+        in_features: number of input features (7).
+        hidden_dims: hidden layer sizes of every member.
+
+    Shapes:
+        input ``[B, in_features]`` -> output ``[B]``; :meth:`forward_standardized` gives every
+        member's prediction, ``[num_members, B]``.
+    """
+
+    def __init__(self, num_members: int, in_features: int = NUM_FEATURES,
+                 hidden_dims: Sequence[int] = (128, 128)):
+        super().__init__()
+        if isinstance(num_members, bool) or int(num_members) != num_members or num_members < 2:
+            raise ValueError(f"an NIEEnsemble needs num_members >= 2, got {num_members!r}")
+        self.members = nn.ModuleList(
+            NIEMLP(in_features, hidden_dims) for _ in range(int(num_members)))
+        self.in_features = self.members[0].in_features
+        self.hidden_dims = self.members[0].hidden_dims
+
+    @property
+    def num_members(self) -> int:
+        """Number of member MLPs."""
+        return len(self.members)
+
+    def __getattr__(self, name: str) -> Any:
+        # the shared scaler (feature_mean, label_std, scaler_fitted, ...) is read from member 0
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name in ("feature_mean", "feature_std", "label_mean", "label_std",
+                        "scaler_fitted"):
+                return getattr(self.members[0], name)
+            raise
+
+    @torch.no_grad()
+    def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fit every member's scaler on the training data (see :meth:`NIEMLP.fit_scaler`)."""
+        for m in self.members:
+            m.fit_scaler(features, labels)
+
+    def forward_standardized(self, x: torch.Tensor) -> torch.Tensor:
+        """Every member's prediction in standardised label units, ``[num_members, B]``."""
+        return torch.stack([m.forward_standardized(x) for m in self.members])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean predicted blocked influence ``[B]`` of raw features ``[B, in_features]``."""
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+
+def build_nie_net(in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = (128, 128),
+                  num_members: int = 1) -> NIEMLP | NIEEnsemble:
+    """One :class:`NIEMLP` (``num_members == 1``, the paper's model) or an :class:`NIEEnsemble`.
+
+    Raises:
+        ValueError: ``num_members < 1`` or non-positive sizes.
+    """
+    if isinstance(num_members, bool) or int(num_members) != num_members or num_members < 1:
+        raise ValueError(f"num_members must be an integer >= 1, got {num_members!r}")
+    if num_members == 1:
+        return NIEMLP(in_features, hidden_dims)
+    return NIEEnsemble(int(num_members), in_features, hidden_dims)
+
+
 class NIELitModule(L.LightningModule):
     """Lightning module training :class:`NIEMLP` with the MSE loss (paper B).
 
@@ -121,9 +191,12 @@ class NIELitModule(L.LightningModule):
         h: hop radius of the features the model was trained on (saved in checkpoints).
         weight_rule: interrelation weight rule of those features, ``"alg1"`` (paper B) or
             ``"edge"`` (saved in checkpoints; see :mod:`influence_gpu.nie.features`).
+        num_members: MLPs averaged (1: the paper's single MLP; more: an :class:`NIEEnsemble`
+            whose members are trained on the same batches, the loss being their mean MSE).
 
     Raises:
         RuntimeError: ``fit`` without a fitted scaler.
+        ValueError: an unknown ``weight_rule`` or ``num_members < 1``.
     """
 
     def __init__(
@@ -135,6 +208,7 @@ class NIELitModule(L.LightningModule):
         graph_hash: str | None = None,
         h: int = 2,
         weight_rule: str = "alg1",
+        num_members: int = 1,
     ) -> None:
         from influence_gpu.nie.features import check_weight_rule
 
@@ -143,7 +217,8 @@ class NIELitModule(L.LightningModule):
         self.save_hyperparameters(logger=False, ignore=["optimizer", "scheduler"])
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.net = NIEMLP(in_features, list(hidden_dims))
+        self.net = build_nie_net(in_features, list(hidden_dims), num_members)
+        self.num_members = int(num_members)
         self.graph_hash = graph_hash
         self.h = int(h)
         self.weight_rule = check_weight_rule(weight_rule)
@@ -171,7 +246,8 @@ class NIELitModule(L.LightningModule):
         """MSE of the standardised labels."""
         x, y = batch
         target = (y - self.net.label_mean) / self.net.label_std
-        loss = nn.functional.mse_loss(self.net.forward_standardized(x), target)
+        pred = self.net.forward_standardized(x)  # [B], or [num_members, B]
+        loss = nn.functional.mse_loss(pred, target.expand_as(pred))
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
                  batch_size=x.size(0))
         return loss
@@ -217,6 +293,7 @@ class NIELitModule(L.LightningModule):
             "hidden_dims": list(self.net.hidden_dims),
             "h": self.h,
             "weight_rule": self.weight_rule,
+            "num_members": self.num_members,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -241,7 +318,7 @@ class NIE:
     """A trained NIE bound to its graph: blocked-influence estimates and NIE-CELF, no Hydra.
 
     Args:
-        net: the trained :class:`NIEMLP` (scaler fitted).
+        net: the trained :class:`NIEMLP` or :class:`NIEEnsemble` (scaler fitted).
         graph: the graph the model was trained on.
         h: hop radius of the features.
         stats: precomputed per-graph statistics (default: computed / read from the disk cache).
@@ -252,8 +329,8 @@ class NIE:
         ValueError: the scaler of ``net`` was never fitted, or an unknown ``weight_rule``.
     """
 
-    def __init__(self, net: NIEMLP, graph: DiffusionGraph, h: int = 2, stats: Any = None,
-                 weight_rule: str = "alg1"):
+    def __init__(self, net: NIEMLP | NIEEnsemble, graph: DiffusionGraph, h: int = 2,
+                 stats: Any = None, weight_rule: str = "alg1"):
         from influence_gpu.nie.features import NIEFeaturizer
 
         if not bool(net.scaler_fitted):
@@ -291,7 +368,8 @@ class NIE:
                 f"{str(want)[:12]}..., this graph {have[:12]}...); train an NIE on this graph"
             )
         cfg = ckpt["nie"]
-        net = NIEMLP(cfg["in_features"], cfg["hidden_dims"])
+        # checkpoints written before ensembles held one MLP
+        net = build_nie_net(cfg["in_features"], cfg["hidden_dims"], cfg.get("num_members", 1))
         state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
         net.load_state_dict(state)
         # checkpoints written before weight_rule was saved used paper B's Alg. 1

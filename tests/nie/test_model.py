@@ -192,3 +192,45 @@ def test_checkpoint_carries_the_weight_rule(trained, tmp_path):
     assert NIE.load(tmp_path / "old.ckpt", g).weight_rule == "alg1"
     with pytest.raises(ValueError, match="weight_rule must be one of"):
         NIELitModule(weight_rule="mean")
+
+
+def test_ensemble_is_the_mean_of_its_members():
+    from influence_gpu.nie.model import NIEEnsemble, build_nie_net
+
+    assert type(build_nie_net(7, [8], 1)) is NIEMLP
+    torch.manual_seed(0)
+    ens = build_nie_net(7, [8, 8], 3)
+    assert isinstance(ens, NIEEnsemble) and ens.num_members == 3
+    x, y = torch.randn(20, 7), torch.randn(20) * 3 + 1
+    ens.fit_scaler(x, y)
+    assert bool(ens.scaler_fitted) and torch.equal(ens.label_mean, ens.members[2].label_mean)
+    members = torch.stack([m(x) for m in ens.members])
+    assert not torch.allclose(members[0], members[1])  # independent initialisations
+    assert torch.allclose(ens(x), members.mean(0))
+    assert ens.forward_standardized(x).shape == (3, 20)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="num_members"):
+            build_nie_net(7, [8], bad)
+
+
+def test_ensemble_trains_and_round_trips(trained, tmp_path):
+    g, _, dm, _ = trained
+    opt = lambda params: torch.optim.Adam(params, lr=0.01)  # noqa: E731
+    model = NIELitModule(optimizer=opt, graph_hash=g.content_hash(), h=dm.h, num_members=2)
+    model.fit_scaler(dm.train_features, dm.train_labels)
+    before = [p.detach().clone() for p in model.net.members[1].parameters()]
+    L.seed_everything(0)
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, datamodule=dm)
+    after = list(model.net.members[1].parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))  # both train
+    trainer.save_checkpoint(tmp_path / "ens.ckpt")
+    nie = NIE.load(tmp_path / "ens.ckpt", g)
+    assert nie.net.num_members == 2
+    x = dm.data_val.tensors[0]
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(nie.net(x), model(x))
+    f = torch.tensor([0, 1])
+    assert nie.predict(f, [torch.tensor([5])]).shape == (1,)
