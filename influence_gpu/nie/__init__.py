@@ -3,7 +3,7 @@
 Lightning-free: the LightningModule lives in its own module and is not imported here.
 """
 
-from influence_gpu.nie.features import FEATURE_NAMES, NIEFeaturizer
+from influence_gpu.nie.features import FEATURE_NAMES, WEIGHT_RULES, NIEFeaturizer
 from influence_gpu.nie.instances import (
     TRAINING_SET_VERSION,
     build_training_set,
@@ -18,6 +18,7 @@ from influence_gpu.nie.instances import (
 __all__ = [
     "FEATURE_NAMES",
     "NIEFeaturizer",
+    "WEIGHT_RULES",
     "TRAINING_SET_VERSION",
     "build_training_set",
     "label_instances",
