@@ -135,15 +135,31 @@ class NIEEnsemble(nn.Module):
         """Number of member MLPs."""
         return len(self.members)
 
-    def __getattr__(self, name: str) -> Any:
-        # the shared scaler (feature_mean, label_std, scaler_fitted, ...) is read from member 0
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name in ("feature_mean", "feature_std", "label_mean", "label_std",
-                        "scaler_fitted"):
-                return getattr(self.members[0], name)
-            raise
+    # every member holds the same scaler (fit_scaler fits them all); member 0's is read
+    @property
+    def feature_mean(self) -> torch.Tensor:
+        """``[in_features]`` mean of the training features."""
+        return self.members[0].feature_mean
+
+    @property
+    def feature_std(self) -> torch.Tensor:
+        """``[in_features]`` std of the training features."""
+        return self.members[0].feature_std
+
+    @property
+    def label_mean(self) -> torch.Tensor:
+        """Mean of the training labels."""
+        return self.members[0].label_mean
+
+    @property
+    def label_std(self) -> torch.Tensor:
+        """Std of the training labels."""
+        return self.members[0].label_std
+
+    @property
+    def scaler_fitted(self) -> torch.Tensor:
+        """Whether :meth:`fit_scaler` has run."""
+        return self.members[0].scaler_fitted
 
     @torch.no_grad()
     def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
