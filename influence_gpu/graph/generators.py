@@ -101,6 +101,10 @@ def erdos_renyi(
     return _build(i, j, n, directed, device, f"erdos_renyi(n={n}, p={p})")
 
 
+#: Rows of the Barabasi-Albert process settled together (see ``_ba_targets``).
+_BA_BLOCK = 256
+
+
 def _ba_targets(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
     """Targets ``[n - m - 1, m]`` of the Barabasi-Albert process, as in networkx.
 
@@ -110,9 +114,10 @@ def _ba_targets(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
     its ``m`` targets followed by ``m`` copies of itself. So every draw is a uniform slot index,
     drawn for all nodes at once; a slot holding a target refers to an earlier node's draws. Each
     node keeps the first ``m`` distinct values of its stream of draws. A first guess resolves the
-    slot references by pointer jumping (exact when no repeat occurs); the rows whose references
-    changed are then recomputed until nothing changes. Rows depend only on earlier rows, so the
-    fixed point is unique and equals the sequential process draw for draw.
+    slot references by pointer jumping (exact when no repeat occurs); then, block by block of
+    ``_BA_BLOCK`` rows in order, the rows whose references changed are recomputed until nothing
+    changes. Rows depend only on earlier rows, so the fixed point is unique and equals the
+    sequential process draw for draw.
     """
     T, M2 = n - m - 1, 2 * m
     length = M2 * (np.arange(T, dtype=np.int64) + 1)  # slots that exist when row r draws
@@ -167,27 +172,37 @@ def _ba_targets(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
         new[ri, rank[ri, ci] - 1] = vals[ri, ci]
         return new, keep.sum(axis=1)
 
-    ref_row, ref_tgt = refs(cand)
-    dirty = np.ones(T, dtype=bool)
     short = np.zeros(T, dtype=bool)
-    while True:
-        rows = np.flatnonzero(dirty)
-        if rows.size == 0:
-            if not short.any():
-                return tgt
-            grow = np.flatnonzero(short)  # extend the streams of rows still short of m
-            extra = np.full((T, m), -1, dtype=np.int64)
-            extra[grow] = draw(grow, m)
-            cand = np.concatenate([cand, extra], axis=1)
-            ref_row, ref_tgt = refs(cand)
-            dirty[grow] = True
-            continue
-        new, count = resolve(rows)
-        short[rows] = count < m
-        changed = np.zeros(T, dtype=bool)
-        changed[rows[(new != tgt[rows]).any(axis=1)]] = True
-        tgt[rows] = new
-        dirty = (ref_tgt & changed[ref_row]).any(axis=1)
+
+    def settle(first: int) -> None:
+        # Rows depend only on earlier rows, so blocks are settled in order, each to its own
+        # fixed point with every earlier row final. Iterating over all rows at once instead
+        # needs as many passes as the longest chain of changes (about m log n), each over
+        # every row: minutes for m = 37, n = 42,000.
+        for a in range(first, T, _BA_BLOCK):
+            rows = np.arange(a, min(a + _BA_BLOCK, T))
+            while rows.size:
+                new, count = resolve(rows)
+                short[rows] = count < m
+                moved = (new != tgt[rows]).any(axis=1)
+                tgt[rows] = new
+                if not moved.any():
+                    break
+                changed = np.zeros(T, dtype=bool)
+                changed[rows[moved]] = True
+                block = np.arange(a, min(a + _BA_BLOCK, T))
+                rows = block[(ref_tgt[block] & changed[ref_row[block]]).any(axis=1)]
+
+    ref_row, ref_tgt = refs(cand)
+    settle(0)
+    while short.any():
+        grow = np.flatnonzero(short)  # extend the streams of rows still short of m
+        extra = np.full((T, m), -1, dtype=np.int64)
+        extra[grow] = draw(grow, m)
+        cand = np.concatenate([cand, extra], axis=1)
+        ref_row, ref_tgt = refs(cand)
+        settle(int(grow[0]))
+    return tgt
 
 
 def barabasi_albert(

@@ -109,3 +109,20 @@ def test_power_law_paper_b_size_and_heavy_tail():
 def test_generator_device(devices):
     g = erdos_renyi(20, 0.2, seed=0, device=devices)
     assert g.device.type == devices
+
+
+@pytest.mark.parametrize("n,m", [(60, 20), (150, 37), (400, 3)])
+def test_barabasi_albert_blocks_do_not_change_the_graph(monkeypatch, n, m):
+    # settling rows in blocks must give the process's unique fixed point: one block holding
+    # every row (the all-at-once iteration), single rows (the sequential process) and an odd
+    # size all agree draw for draw, including the stream extensions of rows short of m
+    import influence_gpu.graph.generators as gen
+
+    out = []
+    for block in (10**9, 1, 7):
+        monkeypatch.setattr(gen, "_BA_BLOCK", block)
+        rng = np.random.default_rng(3)
+        out.append((gen._ba_targets(n, m, rng), rng.random()))
+    for tgt, after in out[1:]:
+        assert np.array_equal(tgt, out[0][0]) and after == out[0][1]
+    assert (out[0][0] >= 0).all()
