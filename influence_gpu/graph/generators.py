@@ -180,7 +180,8 @@ def _ba_targets(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
         # needs as many passes as the longest chain of changes (about m log n), each over
         # every row: minutes for m = 37, n = 42,000.
         for a in range(first, T, _BA_BLOCK):
-            rows = np.arange(a, min(a + _BA_BLOCK, T))
+            block = np.arange(a, min(a + _BA_BLOCK, T))
+            rows = block
             while rows.size:
                 new, count = resolve(rows)
                 short[rows] = count < m
@@ -190,7 +191,6 @@ def _ba_targets(n: int, m: int, rng: np.random.Generator) -> np.ndarray:
                     break
                 changed = np.zeros(T, dtype=bool)
                 changed[rows[moved]] = True
-                block = np.arange(a, min(a + _BA_BLOCK, T))
                 rows = block[(ref_tgt[block] & changed[ref_row[block]]).any(axis=1)]
 
     ref_row, ref_tgt = refs(cand)

@@ -136,30 +136,11 @@ class NIEEnsemble(nn.Module):
         return len(self.members)
 
     # every member holds the same scaler (fit_scaler fits them all); member 0's is read
-    @property
-    def feature_mean(self) -> torch.Tensor:
-        """``[in_features]`` mean of the training features."""
-        return self.members[0].feature_mean
-
-    @property
-    def feature_std(self) -> torch.Tensor:
-        """``[in_features]`` std of the training features."""
-        return self.members[0].feature_std
-
-    @property
-    def label_mean(self) -> torch.Tensor:
-        """Mean of the training labels."""
-        return self.members[0].label_mean
-
-    @property
-    def label_std(self) -> torch.Tensor:
-        """Std of the training labels."""
-        return self.members[0].label_std
-
-    @property
-    def scaler_fitted(self) -> torch.Tensor:
-        """Whether :meth:`fit_scaler` has run."""
-        return self.members[0].scaler_fitted
+    feature_mean = property(lambda self: self.members[0].feature_mean)
+    feature_std = property(lambda self: self.members[0].feature_std)
+    label_mean = property(lambda self: self.members[0].label_mean)
+    label_std = property(lambda self: self.members[0].label_std)
+    scaler_fitted = property(lambda self: self.members[0].scaler_fitted)
 
     @torch.no_grad()
     def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
