@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     from influence_gpu.graph.statistics import compute_statistics
     from influence_gpu.nie.features import WEIGHT_RULES, NIEFeaturizer
     from influence_gpu.pipeline_ibm import draw_ibm_problems
-    from influence_gpu.selection.blocking import hop_neighbourhood
+    from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 
     g = load_network(args.network)
     stats = compute_statistics(g)

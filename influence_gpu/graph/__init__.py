@@ -9,6 +9,7 @@ from influence_gpu.graph.datasets import (
 )
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.generators import barabasi_albert, erdos_renyi, power_law, watts_strogatz
+from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.graph.probabilities import (
     SCHEMES,
     assign_probabilities,
@@ -43,4 +44,5 @@ __all__ = [
     "dataset_path",
     "datasets_dir",
     "list_datasets",
+    "hop_neighbourhood",
 ]

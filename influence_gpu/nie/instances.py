@@ -41,7 +41,7 @@ from influence_gpu.diffusion._common import draw_key, make_generator
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.statistics import NodeStatistics
 from influence_gpu.nie.features import NIEFeaturizer, check_weight_rule
-from influence_gpu.selection.blocking import hop_neighbourhood
+from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.typing import DeviceLike
 
 __all__ = [

@@ -69,7 +69,7 @@ def test_sampling_bad_arguments():
 
 
 def test_local_sampling_draws_truth_sets_from_the_ball():
-    from influence_gpu.selection.blocking import hop_neighbourhood
+    from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 
     g = erdos_renyi(300, 0.007, seed=0, directed=True).with_prob(0.3)  # out-degree ~2
     paper = sample_instances(g, 100, generator=torch.Generator().manual_seed(0))
