@@ -1,6 +1,6 @@
 """Train an influence model (Hydra entry point).
 
-python train.py                                  # shows the graph and the model= choices
+python train.py                                  # LTNN on known-LT cascades
 python train.py model=<name> data=<name> trainer=gpu
 """
 
@@ -14,11 +14,11 @@ os.environ.setdefault("PROJECT_ROOT", str(Path(__file__).resolve().parent))
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> None:
-    """Run :func:`influence_gpu.pipeline.train`."""
-    from influence_gpu.pipeline import train
+def main(cfg: DictConfig) -> float | None:
+    """Run the task of ``cfg.task`` (:func:`influence_gpu.apps._run.main`)."""
+    from influence_gpu.apps._run import main as run
 
-    train(cfg)
+    return run(cfg)
 
 
 if __name__ == "__main__":

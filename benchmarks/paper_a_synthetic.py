@@ -35,13 +35,13 @@ from typing import Any
 
 import torch
 
+from influence_gpu.apps._run import format_table
+from influence_gpu.apps.cascades import cascade_accuracy
 from influence_gpu.cascades import CascadeDataModule, majority_accuracy, synthetic_cascades
 from influence_gpu.cascades.synthetic import bayes_accuracy, synthetic_activation_probability
 from influence_gpu.graph.generators import barabasi_albert, erdos_renyi, watts_strogatz
 from influence_gpu.learn import LTNNLitModule, RWNNLitModule
 from influence_gpu.learn.mip import LTMIPModel, RWMIPModel
-from influence_gpu.pipeline import format_table
-from influence_gpu.pipeline_learn import cascade_accuracy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 JSON_PATH = RESULTS / "paper_a_synthetic.json"

@@ -70,11 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
     import influence_gpu.selection.blocking as B
+    from influence_gpu.apps.blocking import draw_ibm_problems
     from influence_gpu.diffusion._common import draw_key, make_generator
     from influence_gpu.graph.statistics import compute_statistics
+    from influence_gpu.nie import NIE, NIELitModule
     from influence_gpu.nie.instances import load_training_set
-    from influence_gpu.nie.model import NIE, NIELitModule
-    from influence_gpu.pipeline_ibm import draw_ibm_problems
 
     g = load_network(args.network)
     stats = compute_statistics(g)
@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         mcs = []
         for p, (f, k) in enumerate(problems):
-            r = B.mcs_celf(g, f, k, 100, h=2, generator=args.seed + 100 * p, time_limit=60.0)
-            val_b = B.reestimate(g, f, [torch.tensor(r.seeds)], 10000, key=eval_key)[0][0]
+            r = B.MCSCELF(100, h=2, time_limit=60.0).select(
+                g, k, false_seeds=f, generator=make_generator(args.seed + 100 * p, g.device))
+            val_b = B.reestimate(g, f, [torch.tensor(r.ids)], 10000, key=eval_key)[0][0]
             mcs.append({"seeds": r.seeds, "blocked": val_b, "seconds": r.seconds})
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(mcs))
@@ -146,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         for lazy in (True, False) if args.plain_greedy else (True,):
             ratios, secs = [], []
             for p, (f, k) in enumerate(problems):
-                res = B.nie_celf(nie, f, k, candidates=B.hop_neighbourhood(g, f, 2), lazy=lazy)
-                val_b = B.reestimate(g, f, [torch.tensor(res.seeds)], 10000, key=eval_key)[0][0]
+                res = B.NIECELF(nie, h=2, lazy=lazy).select(g, k, false_seeds=f)
+                val_b = B.reestimate(g, f, [torch.tensor(res.ids)], 10000, key=eval_key)[0][0]
                 ratios.append(val_b / mcs[p]["blocked"])
                 secs.append(res.seconds)
             print(f"   {'CELF' if lazy else 'greedy'}: NIE-CELF / MCS-CELF "

@@ -2,7 +2,7 @@
 
 Reads one ``metrics.json`` per network (written by
 ``python evaluate.py experiment=ibm_<network>``) and prints, per network, the two tables of
-:func:`influence_gpu.pipeline_ibm.evaluate_ibm` (Table IV: seconds for each method to reach
+:func:`influence_gpu.apps.blocking.run` (Table IV: seconds for each method to reach
 NIE-CELF's blocked influence; Table V: blocked influence within the time budget), recomputed
 from the stored records, and one summary table over the networks: NIE validation R² and MSE,
 NIE-CELF's largest time per problem, its quality ratio to MCS-CELF on every problem, the mean
@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from influence_gpu.pipeline import format_table
-from influence_gpu.pipeline_ibm import _tables
+from influence_gpu.apps._run import format_table
+from influence_gpu.apps.blocking import tables
 
 __all__ = ["summarise", "main"]
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         methods = list(dict.fromkeys(r["method"] for r in recs))
         num = len({r["problem"] for r in recs})
         limit = float((m.get("ibm") or {}).get("time_limit") or 0)
-        t = _tables(recs, methods, m.get("network", "?"), range(num), limit, format_table)
+        t = tables(recs, methods, m.get("network", "?"), num, limit)
         print(t["time_to_target"], "", t["quality"], "", sep="\n")
         summaries.append(summarise(m))
     rows = []

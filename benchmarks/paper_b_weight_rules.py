@@ -35,11 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     from scipy.stats import spearmanr
 
+    from influence_gpu.apps.blocking import draw_ibm_problems
     from influence_gpu.diffusion.competitive import blocked_influence_batch
+    from influence_gpu.graph.neighbourhoods import hop_neighbourhood
     from influence_gpu.graph.statistics import compute_statistics
     from influence_gpu.nie.features import WEIGHT_RULES, NIEFeaturizer
-    from influence_gpu.pipeline_ibm import draw_ibm_problems
-    from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 
     g = load_network(args.network)
     stats = compute_statistics(g)

@@ -9,6 +9,7 @@ graph to the requested device, make the random generator, and call the batched m
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import torch
@@ -23,31 +24,69 @@ from influence_gpu.diffusion.results import CompetitiveResult, SpreadResult
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.typing import DeviceLike, SeedSet
 
-__all__ = ["MODELS", "simulate", "simulate_competitive", "blocked_influence", "select_seeds"]
+__all__ = [
+    "MODELS",
+    "METHODS",
+    "simulate",
+    "simulate_competitive",
+    "blocked_influence",
+    "select_seeds",
+    "resolve_model",
+    "resolve_method",
+]
 
-#: Model name -> ``module:function`` of its batched simulator (imported on first use).
+#: Model name -> ``module:class`` of its :class:`~influence_gpu.diffusion.base.Diffusion`.
 MODELS: dict[str, str] = {
-    "ic": "influence_gpu.diffusion.ic:simulate_ic",
-    "lt": "influence_gpu.diffusion.lt:simulate_lt",
-    "temporal_ic": "influence_gpu.diffusion.temporal:simulate_temporal_ic",
-    "minimum_threshold": "influence_gpu.diffusion.threshold:simulate_minimum_threshold",
-    "multiplication_threshold": (
-        "influence_gpu.diffusion.threshold:simulate_multiplication_threshold"
-    ),
-    "signed": "influence_gpu.diffusion.signed:simulate_signed",
+    "ic": "influence_gpu.diffusion.base:IndependentCascade",
+    "lt": "influence_gpu.diffusion.base:LinearThreshold",
+    "temporal_ic": "influence_gpu.diffusion.base:TemporalIC",
+    "minimum_threshold": "influence_gpu.diffusion.base:MinimumThreshold",
+    "multiplication_threshold": "influence_gpu.diffusion.base:MultiplicationThreshold",
+    "signed": "influence_gpu.diffusion.base:SignedFirstArrival",
 }
 _ALIASES = {"ict": "temporal_ic", "linear_threshold": "lt", "independent_cascade": "ic"}
 
+#: Method name -> ``module:class`` of its selector (:mod:`influence_gpu.selection`).
+METHODS: dict[str, str] = {
+    "greedy": "influence_gpu.selection.greedy:Greedy",
+    "celf": "influence_gpu.selection.greedy:CELF",
+    "celf_pp": "influence_gpu.selection.greedy:CELFPP",
+    "degree": "influence_gpu.selection.heuristics:Degree",
+    "degree_discount": "influence_gpu.selection.heuristics:DegreeDiscount",
+    "kshell": "influence_gpu.selection.heuristics:KShell",
+    "random": "influence_gpu.selection.heuristics:RandomSeeds",
+    "imm": "influence_gpu.selection.imm:IMM",
+}
+
+
+def _resolve(table: dict[str, str], what: str, name: Any, aliases: dict[str, str]) -> Any:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a string, got {type(name).__name__}")
+    key = aliases.get(name.lower(), name.lower())
+    if key not in table:
+        raise ValueError(f"unknown {what} {name!r}; known {what}s: {', '.join(sorted(table))}")
+    module, cls = table[key].split(":")
+    return getattr(importlib.import_module(module), cls)
+
 
 def resolve_model(model: str) -> Any:
-    """Return the simulator function for a model name, or raise ``ValueError`` listing them."""
-    if not isinstance(model, str):
-        raise TypeError(f"model must be a string, got {type(model).__name__}")
-    name = _ALIASES.get(model.lower(), model.lower())
-    if name not in MODELS:
-        raise ValueError(f"unknown model {model!r}; known models: {', '.join(sorted(MODELS))}")
-    module, fn = MODELS[name].split(":")
-    return getattr(importlib.import_module(module), fn)
+    """The :class:`~influence_gpu.diffusion.base.Diffusion` class of a model name.
+
+    Raises:
+        TypeError: ``model`` is not a string.
+        ValueError: unknown name (the message lists the known ones).
+    """
+    return _resolve(MODELS, "model", model, _ALIASES)
+
+
+def resolve_method(method: str) -> Any:
+    """The selector class of a method name (see :data:`METHODS`).
+
+    Raises:
+        TypeError: ``method`` is not a string.
+        ValueError: unknown name (the message lists the known ones).
+    """
+    return _resolve(METHODS, "method", method, {})
 
 
 def _check_graph(graph: Any) -> DiffusionGraph:
@@ -87,12 +126,12 @@ def simulate(
     Raises:
         ValueError: unknown model, bad seeds, ``num_samples < 1``, missing probabilities.
     """
-    fn = resolve_model(model)
+    cls = resolve_model(model)
     graph = _check_graph(graph).to(device)
     ids = as_seed_tensor(graph, seeds, "seeds")
     num_samples = check_num_samples(num_samples)
     gen = make_generator(seed, graph.device)
-    return fn(graph, ids, num_samples, generator=gen, **model_kwargs)
+    return cls(num_samples=num_samples).simulate(graph, ids, generator=gen, **model_kwargs)
 
 
 def _competitive_inputs(
@@ -161,33 +200,52 @@ def select_seeds(
     num_samples: int = 1000,
     seed: int | torch.Generator | None = None,
     device: DeviceLike = None,
+    memory_budget: int | None = None,
+    return_result: bool = False,
     **method_kwargs: Any,
-) -> list:
+) -> Any:
     """Choose ``k`` seeds with a selection method and return them in the graph's node labels.
 
     Args:
         graph: the graph (with probabilities, for simulation-based methods).
         k: number of seeds, ``1 <= k <= num_nodes``.
-        method: ``celf``, ``greedy``, ``degree``, ``degree_discount`` or ``random``.
-        model: diffusion model of the spread oracle (simulation-based methods).
+        method: one of :data:`METHODS` (``celf``, ``celf_pp``, ``greedy``, ``degree``,
+            ``degree_discount``, ``kshell``, ``random``, ``imm``).
+        model: diffusion model of the method (simulation- and sketch-based methods).
         num_samples: Monte Carlo runs per oracle evaluation.
         seed: integer seed or generator.
         device: where to simulate.
-        **method_kwargs: passed to the method.
+        memory_budget: bytes one simulator call (or IMM's sketch) may allocate.
+        return_result: return the whole :class:`~influence_gpu.selection.SelectionResult`.
+        **method_kwargs: the selector's constructor arguments (e.g. ``batch_size`` for CELF,
+            ``eps`` / ``ell`` for IMM, ``p`` for degree discount); any other keyword goes to
+            the diffusion model (e.g. ``sampler``, ``backend``).
+
+    Returns:
+        The seeds in node labels (or the :class:`SelectionResult`).
 
     Raises:
-        ValueError: ``k`` out of range or an unknown method.
+        ValueError: ``k`` out of range or an unknown method / model.
+        TypeError: an option neither the method nor the model takes.
     """
-    from influence_gpu.selection import run_selection
+    from influence_gpu.selection.base import check_k
 
+    cls = resolve_method(method)
     graph = _check_graph(graph).to(device)
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an integer, got {k!r}")
-    if k < 1 or k > graph.num_nodes:
-        raise ValueError(f"k must be between 1 and num_nodes={graph.num_nodes}, got {k}")
+    check_k(k, graph.num_nodes)
     num_samples = check_num_samples(num_samples)
+    params = inspect.signature(cls.__init__).parameters
+    kw = {name: method_kwargs.pop(name) for name in list(method_kwargs) if name in params}
+    if "memory_budget" in params:
+        kw["memory_budget"] = memory_budget
+    if "diffusion" in params:
+        kw["diffusion"] = resolve_model(model)(
+            num_samples=num_samples, memory_budget=memory_budget, **method_kwargs
+        )
+    else:
+        method_kwargs.pop("progress", None)  # the heuristics are instantaneous
+    if method_kwargs and "diffusion" not in params:
+        raise TypeError(f"method {method!r} takes no option {next(iter(method_kwargs))!r}")
     gen = make_generator(seed, graph.device)
-    ids = run_selection(
-        graph, k, method, model=model, num_samples=num_samples, generator=gen, **method_kwargs
-    )
-    return graph.labels_of(ids)
+    result = cls(**kw).select(graph, k, generator=gen)
+    return result if return_result else list(result.seeds)

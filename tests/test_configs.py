@@ -10,7 +10,8 @@ from omegaconf import OmegaConf
 
 from influence_gpu import DiffusionGraph
 from influence_gpu.api import MODELS
-from influence_gpu.pipeline import build_graph, resolve_device
+from influence_gpu.apps._run import build_graph, resolve_device
+from influence_gpu.diffusion.base import Diffusion
 from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -33,6 +34,7 @@ def resolve_all(cfg):
 
 def test_groups_exist():
     for group in (
+        "task",
         "graph",
         "diffusion",
         "data",
@@ -92,29 +94,46 @@ def test_dataset_graphs(name, nodes, tmp_path, datasets_dir, monkeypatch):
 @pytest.mark.parametrize("option", options("diffusion"))
 def test_diffusion_configs(option, tmp_path):
     cfg = make_cfg("evaluate", [f"diffusion={option}"], tmp_path)
-    assert cfg.diffusion.model in MODELS
     assert cfg.diffusion.num_samples >= 1
     assert "memory_budget" in cfg.diffusion
+    diffusion = instantiate(cfg.diffusion)
+    assert isinstance(diffusion, Diffusion) and diffusion.name in MODELS
+    assert diffusion.num_samples == cfg.diffusion.num_samples
 
 
-@pytest.mark.parametrize("option", options("selector"))
-def test_selector_configs_instantiate(option, tmp_path):
-    cfg = make_cfg("evaluate", [f"selector@selectors.{option}={option}"], tmp_path)
-    select = instantiate(cfg.selectors[option])
-    e = torch.tensor([[0, 0, 0, 1], [1, 2, 3, 4]])
-    g = DiffusionGraph.from_edge_index(e, num_nodes=6).with_prob(0.5)
-    ids = select(
-        g, 2, model="ic", num_samples=10, generator=torch.Generator().manual_seed(0), progress=False
-    )
-    assert len(ids) == 2 and len(set(ids)) == 2
-    if option != "random":
-        assert ids[0] == 0
+@pytest.mark.parametrize("option", options("task"))
+def test_task_configs(option, tmp_path):
+    cfg = make_cfg("evaluate", [f"task={option}"], tmp_path)
+    assert cfg.task._target_.startswith("influence_gpu.apps.") and cfg.task._partial_
+    task = instantiate(cfg.task)
+    assert callable(task) and task.func.__name__ == "run"
 
 
-def test_evaluate_composes_every_selector(tmp_path):
+@pytest.mark.parametrize(
+    "name,overrides,task,data",
+    [
+        ("evaluate", [], "select", "none"),
+        ("evaluate", ["experiment=ibm_email_eu_core"], "ibm", "none"),
+        ("evaluate", ["experiment=gnutella08_spread"], "spread", "none"),
+        ("train", [], "fit_cascades", "lt_quickstart"),
+        ("train", ["model=rwnn"], "fit_cascades", "lt_quickstart"),
+        ("train", ["model=nie"], "fit_nie", "nie"),  # as the README's train.py model=nie
+        ("train", ["model=nie", "data=nie_paper"], "fit_nie", "nie_paper"),
+        ("train", ["experiment=ibm_nie_train"], "fit_nie", "nie"),
+        ("train", ["model=none", "data=none"], "fit", "none"),
+    ],
+)
+def test_configs_choose_the_task(name, overrides, task, data, tmp_path):
+    cfg = make_cfg(name, overrides, tmp_path)
+    assert cfg.hydra.runtime.choices.task == task
+    assert cfg.hydra.runtime.choices.data == data
+
+
+def test_evaluate_default_selectors(tmp_path):
     cfg = make_cfg("evaluate", [], tmp_path)
-    assert sorted(cfg.selectors) == options("selector")
-    assert set(cfg.methods) <= set(cfg.selectors)
+    assert list(cfg.selectors) == ["celf", "degree_discount", "degree", "random"]
+    cfg = make_cfg("evaluate", ["selector=[imm,kshell]"], tmp_path)
+    assert list(cfg.selectors) == ["imm", "kshell"]
 
 
 @pytest.mark.parametrize("option", options("trainer"))
@@ -153,7 +172,7 @@ def test_logger_configs(option, tmp_path):
 def test_model_configs(option, tmp_path):
     cfg = make_cfg("train", [f"model={option}"], tmp_path)
     if "_target_" in cfg.model:
-        # cascade models get the graph from the datamodule (the pipeline passes it)
+        # cascade models get the graph from the datamodule (the task passes it)
         graph = (
             {"num_nodes": 3, "edge_index": torch.tensor([[0, 1], [2, 2]])}
             if cfg.model._target_.startswith("influence_gpu.learn.")
@@ -181,13 +200,18 @@ def test_experiment_configs(option, tmp_path):
         resolve_all(cfg)
         return
     cfg = make_cfg("evaluate", [f"experiment={option}"], tmp_path)
-    if cfg.task == "ibm":  # paper B's blocking benchmark: the NIE's model / data / trainer nodes
+    task = cfg.hydra.runtime.choices.task
+    if task == "ibm":  # paper B's blocking benchmark: the NIE's model / data / trainer nodes
         assert all("_target_" in cfg.ibm[k] for k in ("model", "data", "trainer"))
+        assert set(cfg.ibm.methods) <= set(cfg.ibm.selectors)
+        for sel in cfg.ibm.selectors.values():  # built as the task builds them (NIE aside)
+            built = instantiate(sel)
+            assert hasattr(built if not sel.get("_partial_") else built.func, "select")
         resolve_all(cfg)
         return
     assert cfg.task_name == option
-    assert cfg.task in ("select", "spread")
-    assert set(cfg.methods) <= set(cfg.selectors)
+    assert task in ("select", "spread")
+    assert len(cfg.selectors) >= 1
     resolve_all(cfg)
 
 

@@ -1,12 +1,14 @@
-"""evaluate.py / pipeline.evaluate on composed configs with tiny sizes."""
+"""evaluate.py / influence_gpu.apps (select, spread) on composed configs with tiny sizes."""
 
 import json
 from pathlib import Path
 
 import pytest
+from omegaconf import open_dict
 
 from influence_gpu.api import simulate
-from influence_gpu.pipeline import build_graph, evaluate
+from influence_gpu.apps import select, spread
+from influence_gpu.apps._run import build_graph, main, metric_value
 from tests.hydra_app import clean_hydra, compose_app, run_entry_point  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,10 +21,12 @@ def make_cfg(overrides, tmp_path):
 
 def test_select_task_writes_metrics_and_plot(tmp_path):
     methods = ["celf", "greedy", "degree_discount", "degree", "random"]
-    cfg = make_cfg([*TINY, f"methods=[{','.join(methods)}]"], tmp_path)
-    metrics = evaluate(cfg)
+    cfg = make_cfg([*TINY, f"selector=[{','.join(methods)}]"], tmp_path)
+    assert cfg.task._target_ == "influence_gpu.apps.select.run"
+    metrics = select.run(cfg)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["task"] == "select" and saved["k"] == 3
+    assert saved["model"] == "ic" and saved["num_samples"] == 20
     assert saved["graph"]["num_nodes"] == 60
     assert list(saved["methods"]) == methods
     assert saved == json.loads(json.dumps(metrics, default=str))
@@ -37,15 +41,15 @@ def test_select_task_writes_metrics_and_plot(tmp_path):
     # with common random numbers and the same seed, CELF and greedy pick the same seeds
     assert saved["methods"]["celf"]["seeds"] == saved["methods"]["greedy"]["seeds"]
     assert saved["methods"]["celf"]["evaluations"] < saved["methods"]["greedy"]["evaluations"]
+    assert len(saved["methods"]["celf"]["selection_spread"]) == 3
     assert saved["methods"]["degree"]["oracle_calls"] == 0
     png = tmp_path / "spread_vs_k.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_prefix_spreads_are_unbiased_estimates(tmp_path):
-    cfg = make_cfg([*TINY, "methods=[degree]", "diffusion.num_samples=400", "plot=false"], tmp_path)
-    metrics = evaluate(cfg)
-    m = metrics["methods"]["degree"]
+    cfg = make_cfg([*TINY, "selector=[degree]", "diffusion.num_samples=400", "plot=false"], tmp_path)
+    m = select.run(cfg)["methods"]["degree"]
     assert not (tmp_path / "spread_vs_k.png").exists()
     graph = build_graph(cfg.graph)
     check = simulate(graph, m["seeds"], num_samples=4000, seed=99)
@@ -56,27 +60,65 @@ def test_prefix_spreads_are_unbiased_estimates(tmp_path):
 
 def test_spread_task(tmp_path):
     cfg = make_cfg([*TINY, "task=spread", "seeds=[0,1]", "diffusion.num_samples=50"], tmp_path)
-    metrics = evaluate(cfg)
+    assert main(cfg) is None  # no optimized_metric
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["task"] == "spread" and saved["seeds"] == [0, 1]
     graph = build_graph(cfg.graph)
     ref = simulate(graph, [0, 1], num_samples=50, seed=cfg.seed)
-    assert saved["spread"] == pytest.approx(ref.mean) and metrics["stderr"] == ref.stderr
+    assert saved["spread"] == pytest.approx(ref.mean) and saved["stderr"] == ref.stderr
     assert saved["spread"] >= 2
+    assert spread.run(cfg)["spread"] == saved["spread"]  # seeded: the same number again
 
 
-def test_bad_task_method_and_missing_seeds(tmp_path):
-    with pytest.raises(ValueError, match="task must be"):
-        evaluate(make_cfg([*TINY, "task=nope"], tmp_path))
-    with pytest.raises(ValueError, match="no selector config"):
-        evaluate(make_cfg([*TINY, "methods=[pagerank]"], tmp_path))
+def test_main_returns_the_optimized_metric(tmp_path):
+    cfg = make_cfg([*TINY, "selector=[degree]", "plot=false",
+                    "optimized_metric=summary.degree/spread@3"], tmp_path)
+    value = main(cfg)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert isinstance(value, float) and value == saved["summary"]["degree/spread@3"]
+    cfg = make_cfg([*TINY, "task=spread", "seeds=[0]", "optimized_metric=spread"],
+                   tmp_path / "spread")
+    assert main(cfg) == json.loads((tmp_path / "spread" / "metrics.json").read_text())["spread"]
+    with pytest.raises(KeyError, match="optimized_metric='nope'"):
+        metric_value({"spread": 1.0}, "nope")
+    assert metric_value({"a": {"b": 2}}, "a.b") == 2.0 and metric_value({}, None) is None
+
+
+def test_bad_task_config_is_a_clear_error_and_writes_nothing(tmp_path):
+    cfg = make_cfg(TINY, tmp_path)
+    with open_dict(cfg):
+        cfg.task = {"_target_": "influence_gpu.apps.no_such_task.run", "_partial_": True}
+    with pytest.raises(ValueError, match="cannot build the task 'influence_gpu.apps.no_such_task"):
+        main(cfg)
+    with open_dict(cfg):
+        cfg.task = {"name": "select"}
+    with pytest.raises(ValueError, match="task config with a _target_"):
+        main(cfg)
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_unknown_task_name_is_a_composition_error(tmp_path):
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="task"):
+        make_cfg([*TINY, "task=nope"], tmp_path)
+
+
+def test_bad_method_and_missing_seeds(tmp_path):
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="pagerank"):
+        make_cfg([*TINY, "selector=[pagerank]"], tmp_path)
+    with pytest.raises(ValueError, match="at least one selector"):
+        main(make_cfg([*TINY, "selector=[]"], tmp_path))
     with pytest.raises(ValueError, match="needs seeds"):
-        evaluate(make_cfg([*TINY, "task=spread"], tmp_path))
+        main(make_cfg([*TINY, "task=spread"], tmp_path))
+    assert not (tmp_path / "metrics.json").exists()
 
 
 def test_evaluate_script_subprocess(tmp_path):
     saved, stdout = run_entry_point(
-        "evaluate.py", ["debug=default", "progress=false", "methods=[celf,degree]"], tmp_path
+        "evaluate.py", ["debug=default", "progress=false", "selector=[celf,degree]"], tmp_path
     )
     assert saved["task_name"] == "debug"
     assert list(saved["methods"]) == ["celf", "degree"] and saved["k"] == 3

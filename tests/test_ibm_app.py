@@ -1,4 +1,4 @@
-"""evaluate.py task=ibm and train.py model=nie on composed configs with tiny sizes (paper B)."""
+"""evaluate.py task=ibm (apps.blocking) and train.py model=nie (apps.fit_nie), paper B."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 
-from influence_gpu.pipeline import evaluate, train
-from influence_gpu.pipeline_ibm import IBM_METHODS
+from influence_gpu.apps import blocking
+from influence_gpu.apps._run import main
 from tests.hydra_app import clean_hydra, compose_app  # noqa: F401
+
+IBM_METHODS = ("nie_celf", "mcs_celf", "rr_celf", "degree", "proximity", "random")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +50,9 @@ TINY_IBM = [
 
 def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
     cfg = make_cfg("evaluate", [*TINY_IBM, f"ibm.data.path={tmp_path}/train.pt"], tmp_path)
-    evaluate(cfg)
+    assert cfg.task._target_ == "influence_gpu.apps.blocking.run"
+    assert list(cfg.ibm.methods) == list(IBM_METHODS) and set(IBM_METHODS) <= set(cfg.ibm.selectors)
+    main(cfg)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["task"] == "ibm" and saved["network"] == "power_law_768"
     recs = saved["results"]
@@ -63,6 +67,9 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
         assert not set(r["seeds"]) & set(saved["problems"][r["problem"]]["false_seeds"])
     # NIE-CELF reaches its own quality at once, by definition of the target
     assert all(r["reached_target"] for r in recs if r["method"] == "nie_celf")
+    # the CELF methods (a prefix objective) report their own estimate, the baselines none
+    assert all(r["objective"] is not None for r in recs if r["method"].endswith("_celf"))
+    assert all(r["objective"] is None for r in recs if not r["method"].endswith("_celf"))
     assert Path(saved["nie"]["ckpt"]).is_file()
     out = capsys.readouterr().out
     assert "Table IV" in out and "Table V" in out and "avg speedup" in out
@@ -72,7 +79,7 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
         [*TINY_IBM, f"ibm.nie_ckpt={saved['nie']['ckpt']}", "ibm.methods=[nie_celf,degree]"],
         tmp_path / "again",
     )
-    again = evaluate(cfg2)
+    again = blocking.run(cfg2)
     assert again["problems"][0]["false_seeds"] == saved["problems"][0]["false_seeds"]
     nie_a = [r for r in again["results"] if r["method"] == "nie_celf"]
     nie_b = [r for r in recs if r["method"] == "nie_celf"]
@@ -81,16 +88,27 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
 
 def test_evaluate_ibm_unknown_method(tmp_path):
     cfg = make_cfg("evaluate", [*TINY_IBM, "ibm.methods=[nie_celf,magic]"], tmp_path)
-    with pytest.raises(ValueError, match="magic"):
-        evaluate(cfg)
+    with pytest.raises(ValueError, match="'magic', which has no config under ibm.selectors"):
+        main(cfg)
+    assert not (tmp_path / "metrics.json").exists()
 
 
-def test_train_nie_reports_validation_metrics(tmp_path):
+def test_task_ibm_and_blocking_are_the_same_task(tmp_path):
+    ibm = make_cfg("evaluate", ["task=ibm"], tmp_path)
+    blk = make_cfg("evaluate", ["task=blocking"], tmp_path)
+    assert ibm.task == blk.task
+    with pytest.raises(ValueError, match="needs an `ibm` node"):
+        main(ibm)
+
+
+@pytest.mark.parametrize("data", [[], ["data=nie"]])
+def test_train_nie_reports_validation_metrics(data, tmp_path):
     cfg = make_cfg(
         "train",
         [
             "model=nie",
-            "data=nie",
+            *data,  # model=nie chooses task fit_nie, which chooses data=nie
+            "optimized_metric=val/mse",
             "graph=ba_default",
             "graph.source.n=80",
             f"data.path={tmp_path}/train.pt",
@@ -102,9 +120,12 @@ def test_train_nie_reports_validation_metrics(tmp_path):
         ],
         tmp_path,
     )
-    metrics = train(cfg)
+    assert cfg.task._target_ == "influence_gpu.apps.fit_nie.run"
+    assert cfg.data._target_.endswith("NIEDataModule")
+    value = main(cfg)  # returns the optimized_metric
     saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert value == saved["val/mse"]
     assert saved["status"] == "trained" and saved["model"] == "nie"
     for key in ("val/r2", "val/mse", "test/r2", "test/mse"):
-        assert key in saved and saved[key] == pytest.approx(metrics[key])
+        assert key in saved
     assert saved["val/mse"] >= 0 and Path(saved["ckpt"]).is_file()

@@ -115,9 +115,8 @@ def datasets_dir() -> Path:
     root = os.environ.get(DATA_ENV)
     if root:
         return Path(root).expanduser()
-    import influence_gpu
-
-    return Path(influence_gpu.__file__).resolve().parents[2] / "shared" / "datasets"
+    # influence_gpu/graph/datasets.py -> the folder holding the repository
+    return Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 def _strip_ext(name: str) -> str:

@@ -27,8 +27,8 @@ from influence_gpu.learn.sparse import (
 _LAZY = {
     "LTNNLitModule": "influence_gpu.learn.lit",
     "RWNNLitModule": "influence_gpu.learn.lit",
-    "LTMIPModel": "influence_gpu.learn.mip",
-    "RWMIPModel": "influence_gpu.learn.mip",
+    "LTMIPModel": "influence_gpu.learn.mip.models",
+    "RWMIPModel": "influence_gpu.learn.mip.models",
 }
 
 __all__ = [

@@ -25,13 +25,13 @@ come back, which a clamp in the forward pass alone (zero gradient outside) would
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
 
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.learn.sparse import (
+    _scatter_in,
+    check_memory,
     coalesce_edge_index,
     estimate_network_memory,
     format_bytes,
@@ -40,84 +40,6 @@ from influence_gpu.learn.sparse import (
 )
 
 __all__ = ["LTNN", "RWNN", "export_lt_graph"]
-
-
-#: Arcs per chunk of the fallback product (arcs not sorted by target): a step holds
-#: ``3 * batch * CHUNK_ARCS`` floats of temporaries whatever nnz is (about 0.5 GB at batch 10).
-CHUNK_ARCS = 4_000_000
-
-#: Fewer arcs than this use the gather / ``index_add`` path: building the CSR views costs a
-#: fixed overhead per call that dominates on small graphs.
-CSR_MIN_ARCS = 50_000
-
-
-class _SparseIn(torch.autograd.Function):
-    """``out[:, j] = sum_{e = (i, j)} x[:, i] w[e]`` with a gradient for ``w`` only.
-
-    Arcs sorted by target (as :func:`coalesce_edge_index` leaves them) are a CSR matrix
-    ``W^T`` (rows = targets, columns = sources) over the given index tensors: the forward pass
-    is ``W^T @ x^T`` (``torch.sparse.mm``, CSR x dense) and the weight gradient
-    ``g_e = sum_b x[b, i] grad[b, j]`` is the product ``grad^T x`` sampled at the arcs
-    (``torch.sparse.sampled_addmm``). Neither makes a ``[B, nnz]`` temporary, so a step needs
-    ``O(nnz + B N)`` memory; the plain ``index_add_(1, dst, x[:, src] * w)`` kept the gathered
-    ``[B, nnz]`` sources for backward and made two more there (12 GB at nnz = 10^8, batch 10),
-    and was about 6x slower on CPU. ``x`` (observed states) gets no gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, x, src, dst, w):  # noqa: D102
-        n = x.shape[1]
-        crow = torch.zeros(n + 1, dtype=torch.long, device=x.device)
-        crow[1:] = torch.cumsum(torch.bincount(dst, minlength=n), 0)
-        xt = x.t().contiguous()  # [N, B]
-        ctx.save_for_backward(xt, src, crow)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta")
-            wt = torch.sparse_csr_tensor(crow, src, w.detach(), (n, n), check_invariants=False)
-            return (wt @ xt).t().contiguous()
-
-    @staticmethod
-    def backward(ctx, grad):  # noqa: D102
-        xt, src, crow = ctx.saved_tensors
-        gw = None
-        if ctx.needs_input_grad[3]:
-            n = xt.shape[0]
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore",
-                                        message=".*[Ss]parse CSR tensor support is in beta")
-                mask = torch.sparse_csr_tensor(crow, src, xt.new_zeros(src.numel()), (n, n),
-                                               check_invariants=False)
-                gw = torch.sparse.sampled_addmm(mask, grad.t().contiguous(), xt.t(),
-                                                beta=0.0).values()
-        return None, None, None, gw
-
-
-def _scatter_in_chunked(x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, w: torch.Tensor
-                        ) -> torch.Tensor:
-    out = x.new_zeros(x.shape)
-    for a in range(0, src.numel(), CHUNK_ARCS):
-        b = a + CHUNK_ARCS
-        out = out.index_add(1, dst[a:b], x[:, src[a:b]] * w[a:b])
-    return out
-
-
-def _scatter_in(x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, w: torch.Tensor
-                ) -> torch.Tensor:
-    """``out[:, j] = sum over arcs e = (i, j) of x[:, i] * w[e]`` (batched sparse product).
-
-    At least :data:`CSR_MIN_ARCS` arcs sorted by target (the networks' buffers always are) take
-    the CSR path of :class:`_SparseIn`; otherwise, or when ``x`` needs a gradient, a gather /
-    ``index_add`` over chunks of :data:`CHUNK_ARCS` arcs.
-
-    Shapes:
-        x ``[B, N]``; src, dst, w ``[E]``; returned ``[B, N]``.
-    """
-    if src.numel() == 0:
-        return x.new_zeros(x.shape)
-    if (x.requires_grad or src.numel() < CSR_MIN_ARCS
-            or not bool((dst[1:] >= dst[:-1]).all())):
-        return _scatter_in_chunked(x, src, dst, w)
-    return _SparseIn.apply(x, src, dst, w)
 
 
 def _column_sums(w: torch.Tensor, dst: torch.Tensor, num_nodes: int) -> torch.Tensor:
@@ -287,8 +209,6 @@ class RWNN(nn.Module):
         verbose: bool = True,
     ) -> None:
         super().__init__()
-        from influence_gpu.learn.sparse import check_memory
-
         self.num_nodes = n = int(num_nodes)
         if n < 1:
             raise ValueError(f"num_nodes must be >= 1, got {num_nodes}")

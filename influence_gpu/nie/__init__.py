@@ -1,8 +1,14 @@
-"""Neural Influence Estimator (paper B): features and training data for influence blocking.
+"""Neural Influence Estimator (paper B): features, training data and the estimator.
 
-Lightning-free: the LightningModule lives in its own module and is not imported here.
+Lightning-free: :class:`NIELitModule` (:mod:`influence_gpu.nie.lit`) is imported lazily, on first
+access, so ``import influence_gpu.nie`` and :class:`NIE` (:mod:`influence_gpu.nie.estimator`) do
+not pull in Lightning.
 """
 
+import importlib
+from typing import Any
+
+from influence_gpu.nie.estimator import NIE, NIEMLP, NIEEnsemble, build_nie_net
 from influence_gpu.nie.features import FEATURE_NAMES, WEIGHT_RULES, NIEFeaturizer
 from influence_gpu.nie.instances import (
     TRAINING_SET_VERSION,
@@ -15,7 +21,16 @@ from influence_gpu.nie.instances import (
     unpack_instances,
 )
 
+_LAZY = {
+    "NIELitModule": "influence_gpu.nie.lit",
+}
+
 __all__ = [
+    "NIE",
+    "NIEMLP",
+    "NIEEnsemble",
+    "NIELitModule",
+    "build_nie_net",
     "FEATURE_NAMES",
     "NIEFeaturizer",
     "WEIGHT_RULES",
@@ -28,3 +43,9 @@ __all__ = [
     "sample_instances",
     "unpack_instances",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'influence_gpu.nie' has no attribute {name!r}")

@@ -39,9 +39,9 @@ import torch
 from influence_gpu.diffusion import blocked_influence_batch
 from influence_gpu.diffusion._common import draw_key, make_generator
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.graph.statistics import NodeStatistics
 from influence_gpu.nie.features import NIEFeaturizer, check_weight_rule
-from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.typing import DeviceLike
 
 __all__ = [

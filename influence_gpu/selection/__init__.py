@@ -1,97 +1,85 @@
-"""Seed selection: greedy / CELF over batched spread oracles, and degree-type heuristics."""
+"""Seed selection: one selector contract, one lazy greedy engine, and the methods on top.
 
-from __future__ import annotations
+* :mod:`.base` - :class:`SeedSelector` / :class:`BlockingSelector` and :class:`SelectionResult`.
+* :mod:`.lazy_greedy` - greedy / CELF / CELF++ over a :class:`MarginalOracle` (:mod:`.oracles`).
+* :mod:`.greedy` - :class:`Greedy`, :class:`CELF`, :class:`CELFPP` on Monte Carlo spread.
+* :mod:`.heuristics` - :class:`Degree`, :class:`DegreeDiscount`, :class:`KShell`,
+  :class:`RandomSeeds`.
+* :mod:`.imm` - :class:`IMM` on reverse-reachable sketches (:mod:`influence_gpu.rr`).
+* :mod:`.blocking` - influence blocking (paper B): :class:`NIECELF`, :class:`MCSCELF`,
+  :class:`RRCELF` and the degree / proximity / random baselines.
 
-import time
-from typing import Any
+Each method is a class whose constructor takes its hyper-parameters; ``conf/selector/<name>.yaml``
+names it by ``_target_``. Method *names* are resolved only in :func:`influence_gpu.select_seeds`.
+"""
 
-import torch
-
-from influence_gpu.graph.diffusion_graph import DiffusionGraph
-from influence_gpu.selection.greedy import SelectionResult, celf, celf_pp, greedy
-from influence_gpu.selection.heuristics import degree, degree_discount, random_seeds
-from influence_gpu.selection.oracle import Oracle, SpreadOracle, make_spread_oracle
+from influence_gpu.selection.base import (
+    BlockingSelector,
+    SeedSelector,
+    SelectionResult,
+    Selector,
+)
+from influence_gpu.selection.blocking import (
+    MCSCELF,
+    NIECELF,
+    RRCELF,
+    DegreeBlocking,
+    ProximityBlocking,
+    RandomBlocking,
+    reestimate,
+)
+from influence_gpu.selection.greedy import CELF, CELFPP, Greedy
+from influence_gpu.selection.heuristics import (
+    Degree,
+    DegreeDiscount,
+    KShell,
+    RandomSeeds,
+    core_numbers,
+    degree,
+    degree_discount,
+    kshell,
+    random_seeds,
+)
+from influence_gpu.selection.imm import IMM
+from influence_gpu.selection.lazy_greedy import GreedyTrace, lazy_greedy
+from influence_gpu.selection.oracles import (
+    BlockedInfluenceOracle,
+    CoverageOracle,
+    MarginalOracle,
+    NIEOracle,
+    SpreadOracle,
+)
 
 __all__ = [
-    "METHODS",
-    "Oracle",
+    "SeedSelector",
+    "BlockingSelector",
     "SelectionResult",
+    "Selector",
+    "lazy_greedy",
+    "GreedyTrace",
+    "MarginalOracle",
     "SpreadOracle",
-    "celf",
-    "celf_pp",
+    "BlockedInfluenceOracle",
+    "NIEOracle",
+    "CoverageOracle",
+    "Greedy",
+    "CELF",
+    "CELFPP",
+    "Degree",
+    "DegreeDiscount",
+    "KShell",
+    "RandomSeeds",
+    "IMM",
+    "NIECELF",
+    "MCSCELF",
+    "RRCELF",
+    "DegreeBlocking",
+    "ProximityBlocking",
+    "RandomBlocking",
+    "reestimate",
     "degree",
     "degree_discount",
-    "greedy",
-    "make_spread_oracle",
+    "kshell",
+    "core_numbers",
     "random_seeds",
-    "run_selection",
 ]
-
-#: Method names understood by :func:`run_selection`.
-METHODS: tuple[str, ...] = ("celf", "celf_pp", "greedy", "degree", "degree_discount", "random")
-
-_SELECTOR_KEYS = ("candidates", "progress", "batch_size")
-
-
-def run_selection(
-    graph: DiffusionGraph,
-    k: int,
-    method: str = "celf",
-    *,
-    model: str = "ic",
-    num_samples: int = 1000,
-    generator: torch.Generator | None = None,
-    memory_budget: int | None = None,
-    return_result: bool = False,
-    **kw: Any,
-) -> list[int] | SelectionResult:
-    """Choose ``k`` seeds with a named method; the dispatcher behind ``select_seeds``.
-
-    Args:
-        graph: the graph (with ``edge_prob`` for the simulation-based methods).
-        k: number of seeds.
-        method: one of :data:`METHODS`.
-        model: diffusion model of the spread oracle (``greedy`` / ``celf`` / ``celf_pp``).
-        num_samples: Monte Carlo runs per oracle evaluation (``greedy`` / ``celf`` / ``celf_pp``).
-        generator: random generator (oracle simulations, ``random``).
-        memory_budget: bytes one oracle simulation may allocate (oracle methods; the heuristics
-            ignore it).
-        return_result: return the whole :class:`SelectionResult` instead of the id list.
-        **kw: method options: ``candidates``, ``progress``, ``batch_size`` (CELF, CELF++) and
-            the oracle's ``candidate_batch``, ``common_random_numbers`` and model options for the
-            oracle methods; ``p`` for ``degree_discount``.
-
-    Returns:
-        Internal node ids in the order chosen (or the :class:`SelectionResult`).
-
-    Raises:
-        ValueError: unknown method (the message lists the known ones), ``k`` out of range.
-        TypeError: an option the method does not take.
-    """
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__}")
-    name = method.lower()
-    if name not in METHODS:
-        raise ValueError(f"unknown method {method!r}; known methods: {', '.join(METHODS)}")
-    t0 = time.perf_counter()
-    if name in ("greedy", "celf", "celf_pp"):
-        sel_kw = {key: kw.pop(key) for key in _SELECTOR_KEYS if key in kw}
-        if name == "greedy" and "batch_size" in sel_kw:
-            raise TypeError("batch_size is an option of celf / celf_pp, not of greedy")
-        oracle = make_spread_oracle(
-            graph, model, num_samples, generator=generator, memory_budget=memory_budget, **kw
-        )
-        fn = {"celf": celf, "celf_pp": celf_pp, "greedy": greedy}[name]
-        result = fn(graph, k, oracle, **sel_kw)
-        result.extra["oracle"] = repr(oracle)
-    else:
-        kw.pop("progress", None)  # the heuristics are instantaneous
-        if name == "degree":
-            ids = degree(graph, k, **kw)
-        elif name == "degree_discount":
-            ids = degree_discount(graph, k, **kw)
-        else:
-            ids = random_seeds(graph, k, generator=generator, **kw)
-        result = SelectionResult(seeds=[int(i) for i in ids.tolist()], method=name)
-    result.seconds = time.perf_counter() - t0
-    return result if return_result else list(result.seeds)

@@ -10,7 +10,6 @@ import torch
 
 from influence_gpu import typing as ig_typing
 from influence_gpu.graph.probabilities import check_lt_weights
-from influence_gpu.learn import mip as mip_mod
 from influence_gpu.learn.mip import (
     LTMIPModel,
     NodeProblem,
@@ -18,6 +17,7 @@ from influence_gpu.learn.mip import (
     cascade_accuracy,
     solve_node_problem,
 )
+from influence_gpu.learn.mip import problem as mip_mod
 
 THETA, EPS = 0.5, 1e-4
 SOLVERS = ["scipy"] + (["highspy"] if ig_typing.WITH_HIGHS else [])

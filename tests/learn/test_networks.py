@@ -109,10 +109,10 @@ def test_exported_graph_drives_the_lt_simulator():
 def test_sparse_product_matches_autograd(monkeypatch, sort):
     # CSR path (arcs sorted by target) and chunked fallback (unsorted): forward and weight
     # gradient equal the plain gather / index_add, duplicate arcs included
-    from influence_gpu.learn import networks
+    from influence_gpu.learn import sparse
 
-    monkeypatch.setattr(networks, "CHUNK_ARCS", 7)  # many chunks in the fallback
-    monkeypatch.setattr(networks, "CSR_MIN_ARCS", 0)
+    monkeypatch.setattr(sparse, "CHUNK_ARCS", 7)  # many chunks in the fallback
+    monkeypatch.setattr(sparse, "CSR_MIN_ARCS", 0)
     gen = torch.Generator().manual_seed(0)
     n, e = 12, 40
     src = torch.randint(0, n, (e,), generator=gen)
@@ -124,7 +124,7 @@ def test_sparse_product_matches_autograd(monkeypatch, sort):
     g = torch.rand(5, n, generator=gen)
     w1 = torch.rand(e, generator=gen).requires_grad_()
     w2 = w1.detach().clone().requires_grad_()
-    out1 = networks._scatter_in(x, src, dst, w1)
+    out1 = sparse._scatter_in(x, src, dst, w1)
     out2 = x.new_zeros(x.shape).index_add_(1, dst, x[:, src] * w2)
     assert torch.allclose(out1, out2, atol=1e-6)
     (out1 * g).sum().backward()

@@ -9,20 +9,46 @@ import torch
 
 from influence_gpu.diffusion import estimate_blocked_influence
 from influence_gpu.graph import DiffusionGraph
+from influence_gpu.graph.neighbourhoods import hop_neighbourhood
+from influence_gpu.rr.blocking import sample_blocking_rr_sets
 from influence_gpu.selection.blocking import (
-    degree_blocking,
-    hop_neighbourhood,
-    lazy_greedy_blocking,
-    mcs_celf,
-    proximity_blocking,
-    random_blocking,
+    MCSCELF,
+    RRCELF,
+    DegreeBlocking,
+    ProximityBlocking,
+    RandomBlocking,
     reestimate,
-    rr_celf,
 )
-from influence_gpu.selection.rr_blocking import sample_blocking_rr_sets
+from influence_gpu.selection.lazy_greedy import lazy_greedy
 from tests.exact import bfs_dist, edge_worlds
 
 INF = float("inf")
+
+
+def _gen(seed):
+    return None if seed is None else torch.Generator().manual_seed(seed)
+
+
+def mcs_celf(g, f, k, num_samples=100, candidates=None, *, generator=None, **kw):
+    sel = MCSCELF(num_samples=num_samples, candidates=candidates, **kw)
+    return sel.select(g, k, false_seeds=f, generator=_gen(generator))
+
+
+def rr_celf(g, f, k, num_sets=20000, candidates=None, *, generator=None, **kw):
+    sel = RRCELF(num_sets=num_sets, candidates=candidates, **kw)
+    return sel.select(g, k, false_seeds=f, generator=_gen(generator))
+
+
+def degree_blocking(g, f, k):
+    return DegreeBlocking().select(g, k, false_seeds=f)
+
+
+def proximity_blocking(g, f, k, generator=None):
+    return ProximityBlocking().select(g, k, false_seeds=f, generator=_gen(generator))
+
+
+def random_blocking(g, f, k, generator=None):
+    return RandomBlocking().select(g, k, false_seeds=f, generator=_gen(generator))
 
 
 def arcs_graph(n, arcs, probs):
@@ -135,15 +161,16 @@ def test_lazy_greedy_equals_greedy_on_coverage():
     gen = torch.Generator().manual_seed(0)
     sets = {v: set(torch.randint(0, 40, (6,), generator=gen).tolist()) for v in range(25)}
 
-    def cover(base, batch):
-        return [len(set().union(*(sets[u] for u in [*base, v]))) for v in batch]
+    class Cover:
+        def values(self, base, batch):
+            return torch.tensor([len(set().union(*(sets[u] for u in [*base, v]))) for v in batch])
 
     for bs in (1, 3, 50):
-        lazy = lazy_greedy_blocking(5, range(25), cover, batch_size=bs)[0]
-        plain = lazy_greedy_blocking(5, range(25), cover, lazy=False)[0]
+        lazy = lazy_greedy(5, range(25), Cover(), batch_size=bs).chosen
+        plain = lazy_greedy(5, range(25), Cover(), mode="greedy").chosen
         assert lazy == plain
-    chosen, values, stamps, evals, done = lazy_greedy_blocking(5, range(25), cover, time_limit=0.0)
-    assert not done and len(chosen) < 5
+    trace = lazy_greedy(5, range(25), Cover(), time_limit=0.0)
+    assert not trace.finished and len(trace.chosen) < 5
 
 
 def test_baselines():

@@ -62,3 +62,71 @@ def test_heuristic_errors():
         degree_discount(g, 2, p=1.5)
     with pytest.raises(TypeError, match="graph must be a DiffusionGraph"):
         degree(object(), 1)
+
+
+def _degree_discount_argmax(graph, k, p):
+    """The pre-heap reference: a full argmax over the current discounts every round."""
+    d = graph.out_degree().to(torch.float64)
+    t = torch.zeros_like(d)
+    dd = d.clone()
+    selected = torch.zeros(graph.num_nodes, dtype=torch.bool)
+    out = []
+    for _ in range(k):
+        u = int(torch.argmax(dd.masked_fill(selected, float("-inf"))))
+        out.append(u)
+        selected[u] = True
+        nbr = graph.col[int(graph.rowptr[u]) : int(graph.rowptr[u + 1])]
+        nbr = nbr[~selected[nbr]]
+        t[nbr] += 1
+        dd[nbr] = d[nbr] - 2 * t[nbr] - (d[nbr] - t[nbr]) * t[nbr] * p
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("p", [0.0, 0.01, 0.3])
+def test_degree_discount_lazy_heap_matches_full_argmax(seed, p):
+    from influence_gpu.graph.generators import barabasi_albert, erdos_renyi
+
+    for g in (barabasi_albert(200, 3, seed=seed), erdos_renyi(150, 0.05, seed=seed, directed=True)):
+        k = 40
+        assert degree_discount(g, k, p=p).tolist() == _degree_discount_argmax(g, k, p)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_core_numbers_match_networkx(seed):
+    import networkx as nx
+
+    from influence_gpu.graph.generators import erdos_renyi
+    from influence_gpu.selection import core_numbers, kshell
+
+    g = erdos_renyi(80, 0.08, seed=seed, directed=True)
+    und = nx.Graph()
+    und.add_nodes_from(range(80))
+    und.add_edges_from(g.edge_index.t().tolist())
+    und.remove_edges_from(nx.selfloop_edges(und))
+    expected = nx.core_number(und)
+    assert core_numbers(g).tolist() == [expected[v] for v in range(80)]
+    # kshell: highest shell first, ties by out-degree then id
+    deg = g.out_degree().tolist()
+    order = sorted(range(80), key=lambda v: (-expected[v], -deg[v], v))
+    assert kshell(g, 10).tolist() == order[:10]
+
+
+def test_kshell_hand_example():
+    from influence_gpu.selection import core_numbers
+
+    # triangle 0-1-2 (2-core) with a pendant path 2-3-4 (1-core) and an isolated node 5
+    g = undirected([(0, 1), (1, 2), (0, 2), (2, 3), (3, 4)], 6)
+    assert core_numbers(g).tolist() == [2, 2, 2, 1, 1, 0]
+
+
+def test_selector_classes_wrap_the_functions():
+    from influence_gpu.selection import Degree, DegreeDiscount, KShell, RandomSeeds
+
+    g = undirected(GRAPH_PAIRS, 6)
+    assert Degree().select(g, 3).ids == degree(g, 3).tolist()
+    assert DegreeDiscount(p=0.1).select(g, 4).ids == [0, 4, 5, 2]
+    assert KShell().select(g, 2).ids == [0, 1]
+    r = RandomSeeds().select(g, 4, generator=torch.Generator().manual_seed(3))
+    assert r.ids == random_seeds(g, 4, torch.Generator().manual_seed(3)).tolist()
+    assert r.prefix_objective == [] and r.method == "random" and len(r.prefix_seconds) == 4

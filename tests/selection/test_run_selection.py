@@ -3,7 +3,20 @@ import torch
 
 import influence_gpu.api as api
 from influence_gpu import DiffusionGraph
-from influence_gpu.selection import METHODS, SelectionResult, make_spread_oracle, run_selection
+from influence_gpu.api import METHODS
+from influence_gpu.diffusion.base import IndependentCascade, LinearThreshold
+from influence_gpu.selection import SelectionResult, SpreadOracle
+
+
+def run_selection(g, k, method, *, generator=None, **kw):
+    """select_seeds returning internal ids, the old dispatcher's contract."""
+    return api.select_seeds(g, k, method, seed=generator, return_result=True, **kw).ids
+
+
+def make_spread_oracle(g, model="ic", num_samples=1000, *, generator=None, memory_budget=None,
+                       **kw):
+    cls = api.resolve_model(model)
+    return SpreadOracle(g, cls(num_samples, memory_budget), generator=generator, **kw)
 
 
 def star_graph():
@@ -30,7 +43,7 @@ def test_every_method_returns_k_distinct_ids(method):
 
 def test_return_result_and_options():
     g = star_graph()
-    res = run_selection(
+    res = api.select_seeds(
         g,
         2,
         "celf",
@@ -39,12 +52,13 @@ def test_return_result_and_options():
         progress=False,
         batch_size=2,
         candidate_batch=3,
-        generator=torch.Generator().manual_seed(1),
+        seed=torch.Generator().manual_seed(1),
     )
     assert isinstance(res, SelectionResult)
     assert res.method == "celf" and res.oracle_calls >= 2 and res.seconds > 0
-    res = run_selection(g, 2, "degree", return_result=True)
-    assert res.seeds[0] == 0 and res.oracle_calls == 0
+    assert res.seeds[0] == "h" and res.ids[0] == 0
+    res = api.select_seeds(g, 2, "degree", return_result=True)
+    assert res.ids[0] == 0 and res.oracle_calls == 0 and res.prefix_objective == []
 
 
 def test_select_seeds_returns_labels():
@@ -56,17 +70,20 @@ def test_select_seeds_returns_labels():
 def test_unknown_method_and_bad_options():
     g = star_graph()
     with pytest.raises(ValueError, match="unknown method 'pagerank'; known methods: celf"):
-        run_selection(g, 2, "pagerank")
+        api.select_seeds(g, 2, "pagerank")
     with pytest.raises(ValueError, match="unknown method"):
         api.select_seeds(g, 2, "pagerank")
     with pytest.raises(ValueError, match="k must be between 1"):
         api.select_seeds(g, 13, "degree")
     with pytest.raises(ValueError, match="k must be between 1"):
         run_selection(g, 13, "celf", progress=False)
-    with pytest.raises(TypeError, match="batch_size"):
-        run_selection(g, 2, "greedy", batch_size=3)
-    with pytest.raises(TypeError):
-        run_selection(g, 2, "degree", p=0.1)
+    with pytest.raises(TypeError, match="p"):
+        api.select_seeds(g, 2, "degree", p=0.1)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        api.select_seeds(g, 2.0, "degree")
+    import numpy as np
+
+    assert api.select_seeds(g, np.int64(1), "degree") == ["h"]  # numpy integers are integers
 
 
 def test_oracle_batches_and_counts():
@@ -90,13 +107,15 @@ def test_oracle_batches_and_counts():
 def test_oracle_errors():
     g = star_graph()
     with pytest.raises(ValueError, match="unknown model"):
-        make_spread_oracle(g, "sir")
+        api.resolve_model("sir")
     with pytest.raises(ValueError, match="num_samples must be at least 1"):
-        make_spread_oracle(g, "ic", 0)
+        IndependentCascade(0)
     with pytest.raises(ValueError, match="candidate_batch must be at least 1"):
-        make_spread_oracle(g, "ic", 10, candidate_batch=0)
+        SpreadOracle(g, IndependentCascade(10), candidate_batch=0)
     with pytest.raises(TypeError, match="graph must be a DiffusionGraph"):
-        make_spread_oracle("g")
+        SpreadOracle("g")
+    with pytest.raises(TypeError, match="diffusion must be a Diffusion"):
+        SpreadOracle(g, "ic")
 
 
 def path_graph(p):
@@ -107,7 +126,7 @@ def path_graph(p):
 def test_oracle_other_models_loop_over_sets():
     # LT with in-weight 1 on every arc: every threshold is reached, spread is the reach
     gen = torch.Generator().manual_seed(0)
-    oracle = make_spread_oracle(path_graph(1.0), "lt", 10, generator=gen)
+    oracle = SpreadOracle(path_graph(1.0), LinearThreshold(10), generator=gen)
     means, stderrs = oracle.estimate([[0], [1], [3], [0, 3]])
     assert means.tolist() == [3.0, 2.0, 1.0, 4.0] and stderrs.abs().sum() == 0
     assert oracle.calls == 1 and oracle.evaluations == 4

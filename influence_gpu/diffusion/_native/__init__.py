@@ -21,7 +21,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-__all__ = ["load_ic_kernel", "native_cache_dir", "native_csr"]
+__all__ = ["load_ic_kernel", "load_native_library", "native_cache_dir", "native_csr"]
 
 _SOURCE = Path(__file__).with_name("ic_kernel.cpp")
 _FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-fopenmp"]
@@ -55,13 +55,13 @@ def _compiler() -> str | None:
     return None
 
 
-def _build(cxx: str) -> Path:
-    src = _SOURCE.read_bytes()
+def _build(cxx: str, source: Path = _SOURCE) -> Path:
+    src = source.read_bytes()
     version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
     tag = hashlib.sha256(
         src + version.encode() + " ".join(_FLAGS).encode() + platform.machine().encode()
     ).hexdigest()[:16]
-    out = native_cache_dir() / f"ic_kernel-{tag}.so"
+    out = native_cache_dir() / f"{source.stem}-{tag}.so"
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def _build(cxx: str) -> Path:
     os.close(fd)
     try:
         res = subprocess.run(
-            [cxx, *_FLAGS, str(_SOURCE), "-o", tmp], capture_output=True, text=True, timeout=300
+            [cxx, *_FLAGS, str(source), "-o", tmp], capture_output=True, text=True, timeout=300
         )
         if res.returncode != 0:
             raise RuntimeError(res.stderr.strip()[-2000:])
@@ -78,6 +78,26 @@ def _build(cxx: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return out
+
+
+def load_native_library(source: Path, what: str = "native"):
+    """Build (on first use) and load the C++ file ``source``; ``None`` when that fails.
+
+    The same compiler, flags and cache as the IC kernel; one load per source file per process.
+    A missing compiler or a failed build warns once (naming ``what``) and returns ``None``, so the
+    caller falls back to its torch path.
+
+    Args:
+        source: path of a self-contained C++ file with a C ABI.
+        what: short name of the kernel for the warning (e.g. ``"RR-set"``).
+
+    Returns:
+        The loaded :class:`ctypes.CDLL`, or ``None``.
+    """
+    key = str(Path(source).resolve())
+    if key not in _LOADED:
+        _LOADED[key] = _load_library(Path(source), what)
+    return _LOADED[key]
 
 
 def load_ic_kernel(name: str = "ic_skip_runs"):
@@ -107,20 +127,20 @@ _SIGNATURES = {
 }
 
 
-def _load_library():
+def _load_library(source: Path = _SOURCE, what: str = "IC"):
     cxx = _compiler()
     if cxx is None:
         warnings.warn(
-            "no C++ compiler found: the CPU IC simulator uses its pure-torch path; install g++ "
+            f"no C++ compiler found: the CPU {what} code uses its pure-torch path; install g++ "
             "(with OpenMP) for the native kernel, which is several times faster",
             stacklevel=4,
         )
         return None
     try:
-        return ctypes.CDLL(str(_build(cxx)))
+        return ctypes.CDLL(str(_build(cxx, source)))
     except Exception as err:  # noqa: BLE001 - any build/load failure falls back to torch
         warnings.warn(
-            f"building the native IC kernel with {cxx} failed; using the torch path: {err}",
+            f"building the native {what} kernel with {cxx} failed; using the torch path: {err}",
             stacklevel=4,
         )
         return None

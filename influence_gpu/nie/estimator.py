@@ -1,4 +1,4 @@
-"""The Neural Influence Estimator (NIE) of paper B: MLP, Lightning module and a plain estimator.
+"""The Neural Influence Estimator (NIE) of paper B: the MLP and a plain estimator (torch only).
 
 * :class:`NIEMLP` - MLP ``7 -> 128 -> 128 -> 1`` with ReLU (paper B, Sec. IV-B3 and V-A4). The
   inputs are standardised with a scaler fitted on the training features, and the output is
@@ -7,33 +7,33 @@
 * :class:`NIEEnsemble` - ``num_members`` such MLPs with independent initialisations, trained on
   the same batches, whose predictions are averaged (not in the paper: it removes most of the
   training-seed spread of NIE-CELF's choices measured in ``benchmarks/RESULTS.md``).
-* :class:`NIELitModule` - trains it with the MSE loss (batch 512 and lr 0.05 as in the paper; the
-  paper does not name its optimiser, the config uses Adam, which is what its ``lr = 0.05`` and
-  "minimal hyperparameter sensitivity" suggest for a 2-layer MLP - SGD is one config override
-  away). Logs ``train/loss``, ``val/mse``, ``val/r2`` (``val/loss`` = ``val/mse``, so the default
-  early-stopping / checkpoint callbacks monitor the validation MSE). Checkpoints carry the graph's
-  content hash and the featurizer's ``h``.
 * :class:`NIE` - plain-Python estimator loaded from a checkpoint against a graph (no Hydra, no
-  Trainer): ``estimate(false_seeds, true_seeds)`` and ``select(false_seeds, k)`` (NIE-CELF), both
-  in the graph's node labels. A checkpoint of another graph is refused with a ``ValueError``.
+  Lightning, no Trainer): ``estimate(false_seeds, true_seeds)`` and ``select(false_seeds, k)``
+  (NIE-CELF), both in the graph's node labels. A checkpoint of another graph is refused with a
+  ``ValueError``.
+
+The checkpoints are written by :class:`~influence_gpu.nie.lit.NIELitModule` (the Lightning
+module that trains the MLP, kept apart so that this module never imports Lightning). They hold
+the weights under ``net.*``, the graph's content hash and the NIE settings; no class path, so
+files written when both halves lived in ``influence_gpu.nie.model`` load unchanged.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import torch
 from torch import nn
-from torchmetrics import MeanSquaredError, R2Score
 
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.nie.features import NIEFeaturizer
 
-__all__ = ["NIEMLP", "NIEEnsemble", "NIELitModule", "NIE", "build_nie_net"]
+__all__ = ["NUM_FEATURES", "NIEMLP", "NIEEnsemble", "NIE", "build_nie_net"]
 
+#: Number of NIE input features (paper B, Sec. IV-B3).
 NUM_FEATURES = 7
 
 
@@ -171,132 +171,6 @@ def build_nie_net(in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = 
     return NIEEnsemble(int(num_members), in_features, hidden_dims)
 
 
-class NIELitModule(L.LightningModule):
-    """Lightning module training :class:`NIEMLP` with the MSE loss (paper B).
-
-    Call ``model.fit_scaler(train_features, train_labels)`` before ``Trainer.fit``
-    (:func:`influence_gpu.pipeline_ibm.train_nie` does). The loss is the MSE of the standardised
-    labels (the MSE divided by the label variance: same minimiser, better conditioned); the
-    logged ``val/mse`` is in the labels' own units.
-
-    Args:
-        optimizer: partial of a torch optimizer (``params`` missing); default Adam, lr 0.05.
-        in_features: number of features (7).
-        hidden_dims: hidden layer sizes (paper: ``[128, 128]``).
-        scheduler: optional partial of an LR scheduler (``optimizer`` missing).
-        graph_hash: ``DiffusionGraph.content_hash()`` of the training graph (saved in checkpoints).
-        h: hop radius of the features the model was trained on (saved in checkpoints).
-        weight_rule: interrelation weight rule of those features, ``"alg1"`` (paper B) or
-            ``"edge"`` (saved in checkpoints; see :mod:`influence_gpu.nie.features`).
-        num_members: MLPs averaged (1: the paper's single MLP; more: an :class:`NIEEnsemble`
-            whose members are trained on the same batches, the loss being their mean MSE).
-
-    Raises:
-        RuntimeError: ``fit`` without a fitted scaler.
-        ValueError: an unknown ``weight_rule`` or ``num_members < 1``.
-    """
-
-    def __init__(
-        self,
-        optimizer: Callable[..., torch.optim.Optimizer] | None = None,
-        in_features: int = NUM_FEATURES,
-        hidden_dims: Sequence[int] = (128, 128),
-        scheduler: Callable[..., Any] | None = None,
-        graph_hash: str | None = None,
-        h: int = 2,
-        weight_rule: str = "alg1",
-        num_members: int = 1,
-    ) -> None:
-        from influence_gpu.nie.features import check_weight_rule
-
-        super().__init__()
-        # the optimizer / scheduler partials are not saved (a checkpoint is for inference)
-        self.save_hyperparameters(logger=False, ignore=["optimizer", "scheduler"])
-        self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
-        self.net = build_nie_net(in_features, list(hidden_dims), num_members)
-        self.num_members = int(num_members)
-        self.graph_hash = graph_hash
-        self.h = int(h)
-        self.weight_rule = check_weight_rule(weight_rule)
-        self.val_mse = MeanSquaredError()
-        self.val_r2 = R2Score()
-        self.test_mse = MeanSquaredError()
-        self.test_r2 = R2Score()
-
-    def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
-        """See :meth:`NIEMLP.fit_scaler`."""
-        self.net.fit_scaler(features, labels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Predicted blocked influence ``[B]`` of raw features ``[B, 7]``."""
-        return self.net(x)
-
-    def on_fit_start(self) -> None:
-        """Refuse to train without a fitted scaler."""
-        if not bool(self.net.scaler_fitted):
-            raise RuntimeError(
-                "NIELitModule: call fit_scaler(train_features, train_labels) before fit"
-            )
-
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
-        """MSE of the standardised labels."""
-        x, y = batch
-        target = (y - self.net.label_mean) / self.net.label_std
-        pred = self.net.forward_standardized(x)  # [B], or [num_members, B]
-        loss = nn.functional.mse_loss(pred, target.expand_as(pred))
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=x.size(0))
-        return loss
-
-    def _eval_step(self, batch, mse: MeanSquaredError, r2: R2Score, stage: str) -> None:
-        x, y = batch
-        pred = self.net(x)
-        mse.update(pred, y)
-        r2.update(pred, y)
-        self.log(f"{stage}/mse", mse, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=x.size(0))
-        self.log(f"{stage}/r2", r2, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=x.size(0))
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        """Validation MSE and R² in label units."""
-        self._eval_step(batch, self.val_mse, self.val_r2, "val")
-
-    def on_validation_epoch_end(self) -> None:
-        """``val/loss`` = ``val/mse`` for the default callbacks."""
-        self.log("val/loss", self.val_mse.compute())
-
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        """Test MSE and R² in label units."""
-        self._eval_step(batch, self.test_mse, self.test_r2, "test")
-
-    def configure_optimizers(self) -> Any:
-        """The optimizer (and scheduler) partials of the config."""
-        if self.optimizer_factory is None:
-            opt = torch.optim.Adam(self.parameters(), lr=0.05)
-        else:
-            opt = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return opt
-        sched = self.scheduler_factory(optimizer=opt)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/mse"}}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Store the graph hash and the NIE settings next to the weights."""
-        checkpoint["graph_hash"] = self.graph_hash
-        checkpoint["nie"] = {
-            "in_features": self.net.in_features,
-            "hidden_dims": list(self.net.hidden_dims),
-            "h": self.h,
-            "weight_rule": self.weight_rule,
-            "num_members": self.num_members,
-        }
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Restore the graph hash."""
-        self.graph_hash = checkpoint.get("graph_hash", self.graph_hash)
-
 
 def _read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
@@ -328,8 +202,6 @@ class NIE:
 
     def __init__(self, net: NIEMLP | NIEEnsemble, graph: DiffusionGraph, h: int = 2,
                  stats: Any = None, weight_rule: str = "alg1"):
-        from influence_gpu.nie.features import NIEFeaturizer
-
         if not bool(net.scaler_fitted):
             raise ValueError("net has no fitted scaler: train it (or load a checkpoint) first")
         self.graph = graph
@@ -342,7 +214,7 @@ class NIE:
     def load(
         cls, ckpt_path: str | os.PathLike, graph: DiffusionGraph, stats: Any = None
     ) -> NIE:
-        """Load a checkpoint written by :class:`NIELitModule` (Lightning not needed to call it).
+        """Load a checkpoint written by :class:`~influence_gpu.nie.lit.NIELitModule` (no Lightning).
 
         Args:
             ckpt_path: the ``.ckpt`` file.
@@ -411,27 +283,3 @@ class NIE:
         t = self.graph.index_of(list(true_seeds), "true_seeds")
         return float(self.predict(f, [t])[0])
 
-    def select(
-        self, false_seeds: Sequence[Any], k: int, candidates: Any = None, **kwargs: Any
-    ) -> list[Any]:
-        """NIE-CELF: choose up to ``k`` truth seeds against ``S_F`` (paper B, Algorithm 2).
-
-        Args:
-            false_seeds: ``S_F`` in the graph's node labels.
-            k: budget.
-            candidates: ``None`` (``N_h(S_F) - S_F``), ``"all"``, or node labels.
-            **kwargs: passed to :func:`~influence_gpu.selection.blocking.nie_celf`.
-
-        Returns:
-            The chosen seeds, in node labels, in the order chosen.
-
-        Raises:
-            ValueError: unknown labels, bad ``k``.
-        """
-        from influence_gpu.selection.blocking import nie_celf
-
-        f = self.graph.index_of(list(false_seeds), "false_seeds")
-        if candidates is not None and not isinstance(candidates, str):
-            candidates = self.graph.index_of(list(candidates), "candidates")
-        res = nie_celf(self, f, k, candidates=candidates, **kwargs)
-        return self.graph.labels_of(res.seeds)

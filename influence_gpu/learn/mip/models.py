@@ -1,49 +1,9 @@
-"""Linear-threshold and random-walk learning MIPs (paper A, models (1) and (3)), solved with HiGHS.
+"""The learning models LTMIPModel and RWMIPModel (paper A, models (1) and (3)).
 
-Qiang, Pasiliao and Zheng (Applied Network Science 4:111, 2019) learn diffusion weights from
-``K`` observed cascades ``(x0, xT)`` by a mixed-integer program that predicts every final state
-with a threshold rule and minimises the mean absolute error. The problem separates by target node
-``j`` (the paper's "decomposition method"): the in-weights of ``j`` only enter the predictions of
-``j``. So this module builds one small MIP per target node and solves them in parallel with HiGHS
-(``scipy.optimize.milp``, or ``highspy`` directly when it is installed), each under a time limit.
-
-The MIP of target node ``j``, over the training cascades ``k`` where ``j`` is inactive at ``T0``
-(DESIGN.md section 5):
-
-.. code-block:: text
-
-    min   (1 / K_j) sum_k z_k
-    s.t.  s_k = sum_v a_v w_v x0[k, i_v]          (influence on j in cascade k)
-          s_k >= (theta + eps) p_k                 (p_k = 1 needs s_k above the threshold)
-          s_k - theta <= M p_k                     (s_k above theta forces p_k = 1)
-          z_k >= p_k - xT[k, j],  z_k >= xT[k, j] - p_k
-          eps_w <= w_v <= 1,  p_k in {0, 1},  0 <= z_k <= 1
-          sum_v w_v <= 1                           (LT only, paper (1e))
-
-* **LT** (paper (1a)-(1h)): one term per in-arc ``(i, j)`` of the candidate graph, ``a_v = 1``,
-  ``M = 1 - theta``, in-weights summing to at most 1, ``eps_w = eps`` (paper (1f)).
-* **RW** (paper (3a)-(3f)): one term per in-arc (``a_v = a_ij1``, the path count of length 1) and
-  one per nonzero of ``A^2`` (``a_v = a_ij2``, walks of length 2, ``i != j``), each with its own
-  weight; ``M = sum_v a_v - theta`` (paper (3d)); no sum constraint; ``eps_w = 0`` (paper (3e)).
-
-Readings we take (the paper is terse or inconsistent here):
-
-* Paper (1c) reads ``s_k - theta >= eps - theta (1 - p_k)``, which for ``p_k = 0`` demands
-  ``s_k >= eps`` and is infeasible for a cascade with no active in-neighbour of ``j``. We use
-  DESIGN.md's ``s_k >= (theta + eps) p_k``, which is what the paper's text describes (activated
-  exactly when the influence exceeds the threshold).
-* Only ``(j, k)`` pairs with ``x0[k, j] = 0`` enter the MIP (the paper's set ``T``); a node active
-  at ``T0`` stays active (the prediction is ``max(x0, rule)``), as in LTNN's fixed unit diagonal.
-* ``z_k`` is continuous in ``[0, 1]``: with ``p_k`` and ``xT`` binary it equals
-  ``|p_k - xT[k, j]|`` at every optimum, so the paper's binary ``z`` adds nothing.
-* A learned model predicts ``j`` active iff ``s >= theta + eps / 2``: the MIP excludes
-  ``theta < s < theta + eps`` so the midpoint reproduces the solver's ``p_k`` up to its
-  feasibility tolerance (``fit`` reports any pair where they differ as ``prediction_mismatch``).
-
-Accuracy (:func:`cascade_accuracy`) is the share of ``(cascade, node)`` pairs whose predicted final
-state equals the observed one, over *all* pairs, those active at ``T0`` included (they are always
-right, since every model here keeps them active and the data are monotone); the share over the
-pairs inactive at ``T0`` alone is reported beside it (``*/accuracy_inactive``).
+A model holds its candidate terms (arcs, and for RW the walks of ``A^2``), builds the MIP of every
+target node from the training cascades (:mod:`influence_gpu.learn.mip.problem`), solves them in
+parallel under a time limit with HiGHS (:mod:`influence_gpu.solvers.milp`), and predicts, scores,
+saves and exports the learned weights.
 
 Parallelism: HiGHS releases the GIL while it solves (both under ``scipy.optimize.milp`` and
 ``highspy``), so a thread pool overlaps node problems as well as a process pool: on 2 cores, the 50
@@ -57,260 +17,39 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import math
+import os
 import time
 import warnings
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from influence_gpu import typing as ig_typing
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.learn.mip.problem import (
+    NodeResult,
+    _solve_task,
+    cascade_accuracy,
+    node_problem,
+)
+from influence_gpu.learn.sparse import coalesce_edge_index, two_hop_walks
+from influence_gpu.solvers.milp import MILP_SOLVERS, resolve_milp_solver
 
-__all__ = [
-    "cascade_accuracy",
-    "NodeResult",
-    "NodeProblem",
-    "solve_node_problem",
-    "LTMIPModel",
-    "RWMIPModel",
-]
+__all__ = ["LTMIPModel", "RWMIPModel"]
 
 _EXECUTORS = ("process", "thread", "serial")
-_SOLVERS = ("auto", "scipy", "highspy")
+
+#: Model files name their class by its public path, ``influence_gpu.learn.mip.<Class>`` (the
+#: module the classes lived in before it became a package, which re-exports them), so files
+#: written before and after the split are the same and load either way.
+_PUBLIC_MODULE = "influence_gpu.learn.mip"
 
 
-def cascade_accuracy(
-    pred: torch.Tensor, x0: torch.Tensor, xT: torch.Tensor, include_initial: bool = True
-) -> float:
-    """Share of ``(cascade, node)`` pairs whose predicted final state is right (paper A).
-
-    Args:
-        pred: ``[K, N]`` predicted 0/1 final states.
-        x0: ``[K, N]`` observed 0/1 states at ``T0``.
-        xT: ``[K, N]`` observed 0/1 states at ``T``.
-        include_initial: count the pairs active at ``T0`` too (the default, and the definition
-            used for every reported ``*/accuracy``); ``False`` scores only pairs inactive at
-            ``T0``, the ones a model actually has to predict.
-
-    Returns:
-        The accuracy in ``[0, 1]`` (``nan`` when no pair is counted).
-
-    Raises:
-        ValueError: the three tensors differ in shape.
-
-    Shapes:
-        pred, x0, xT ``[K, N]``.
-    """
-    pred, x0, xT = (torch.as_tensor(t) for t in (pred, x0, xT))
-    if not pred.shape == x0.shape == xT.shape:
-        raise ValueError(
-            f"pred, x0 and xT must share one shape, got {tuple(pred.shape)}, "
-            f"{tuple(x0.shape)}, {tuple(xT.shape)}"
-        )
-    right = (pred > 0.5) == (xT > 0.5)
-    if include_initial:
-        return float(right.float().mean()) if right.numel() else math.nan
-    mask = x0 <= 0.5
-    n = int(mask.sum())
-    return float(right[mask].float().sum() / n) if n else math.nan
-
-
-@dataclass
-class NodeResult:
-    """How the MIP of one target node went.
-
-    Attributes:
-        node: target node ``j``.
-        num_cascades: training cascades where ``j`` is inactive at ``T0`` (``K_j``).
-        num_weights: learned weights of ``j`` (its candidate in-terms).
-        objective: mean absolute training error of the returned solution (``nan`` if ``K_j = 0``).
-        dual_bound: best lower bound on the objective HiGHS proved.
-        mip_gap: relative gap ``(objective - dual_bound) / objective`` (0 when optimal).
-        status: ``"optimal"``, ``"time_limit"``, ``"no_data"`` (``K_j = 0``), ``"no_candidates"``
-            (no in-term: ``j`` is predicted inactive) or HiGHS's status text otherwise.
-        time_s: wall-clock seconds of the solve.
-        errors: misclassified cascades (``objective * num_cascades``).
-    """
-
-    node: int
-    num_cascades: int
-    num_weights: int
-    objective: float
-    dual_bound: float
-    mip_gap: float
-    status: str
-    time_s: float
-    errors: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (for tables and JSON)."""
-        return asdict(self)
-
-
-@dataclass
-class NodeProblem:
-    """The MIP data of one target node (picklable, numpy only, for worker processes).
-
-    Attributes:
-        node: target node ``j``.
-        features: ``[K_j, V_j]`` float64 ``a_v * x0[k, i_v]``.
-        target: ``[K_j]`` observed final states of ``j``.
-        lower: lower bound ``eps_w`` of every weight.
-        big_m: ``M`` of the constraint ``s_k - theta <= M p_k``.
-        sum_le_one: add ``sum_v w_v <= 1`` (LT).
-        theta: activation threshold.
-        eps: activation margin.
-
-    Shapes:
-        features ``[K_j, V_j]``; target ``[K_j]``.
-    """
-
-    node: int
-    features: np.ndarray
-    target: np.ndarray
-    lower: float
-    big_m: float
-    sum_le_one: bool
-    theta: float
-    eps: float
-
-
-def _model_arrays(prob: NodeProblem) -> tuple[Any, ...]:
-    """Objective, bounds, integrality and a CSC constraint matrix with row bounds.
-
-    Columns: ``[w (V), p (K), z (K)]``; rows: per cascade the two threshold rows and the two
-    absolute-value rows, then the LT sum row.
-    """
-    import scipy.sparse as sp
-
-    F, y = prob.features, prob.target.astype(np.float64)
-    K, V = F.shape
-    c = np.concatenate([np.zeros(V + K), np.full(K, 1.0 / K)])
-    lb = np.concatenate([np.full(V, prob.lower), np.zeros(2 * K)])
-    ub = np.ones(V + 2 * K)
-    integrality = np.concatenate([np.zeros(V), np.ones(K), np.zeros(K)]).astype(np.uint8)
-    Fs = sp.csr_matrix(F)
-    eye = sp.identity(K, format="csr")
-    zero_kv = sp.csr_matrix((K, V))
-    rows = [
-        sp.hstack([Fs, -(prob.theta + prob.eps) * eye, sp.csr_matrix((K, K))]),  # >= 0
-        sp.hstack([Fs, -prob.big_m * eye, sp.csr_matrix((K, K))]),  # <= theta
-        sp.hstack([zero_kv, -eye, eye]),  # z - p >= -y
-        sp.hstack([zero_kv, eye, eye]),  # z + p >= y
-    ]
-    r_lo = [np.zeros(K), np.full(K, -np.inf), -y, y]
-    r_hi = [np.full(K, np.inf), np.full(K, prob.theta), np.full(K, np.inf), np.full(K, np.inf)]
-    if prob.sum_le_one:
-        rows.append(sp.hstack([sp.csr_matrix(np.ones((1, V))), sp.csr_matrix((1, 2 * K))]))
-        r_lo.append(np.array([-np.inf]))
-        r_hi.append(np.array([1.0]))
-    A = sp.vstack(rows, format="csc")
-    return c, lb, ub, integrality, A, np.concatenate(r_lo), np.concatenate(r_hi)
-
-
-def _solve_scipy(prob: NodeProblem, time_limit: float, mip_rel_gap: float):
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    c, lb, ub, integrality, A, r_lo, r_hi = _model_arrays(prob)
-    res = milp(
-        c, integrality=integrality, bounds=Bounds(lb, ub),
-        constraints=LinearConstraint(A, r_lo, r_hi),
-        options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap),
-                 "disp": False},
-    )
-    status = {0: "optimal", 1: "time_limit"}.get(res.status, f"scipy_status_{res.status}")
-    x = None if res.x is None else np.asarray(res.x)
-    dual = getattr(res, "mip_dual_bound", None)
-    gap = getattr(res, "mip_gap", None)
-    return x, status, (np.nan if dual is None else float(dual)), (
-        np.nan if gap is None else float(gap))
-
-
-def _solve_highspy(prob: NodeProblem, time_limit: float, mip_rel_gap: float):
-    import highspy
-
-    c, lb, ub, integrality, A, r_lo, r_hi = _model_arrays(prob)
-    h = highspy.Highs()
-    for key, val in (("output_flag", False), ("time_limit", float(time_limit)),
-                     ("mip_rel_gap", float(mip_rel_gap)), ("threads", 1)):
-        h.setOptionValue(key, val)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(c), A.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, lb, np.minimum(ub, highspy.kHighsInf)
-    lp.row_lower_ = np.maximum(r_lo, -highspy.kHighsInf)
-    lp.row_upper_ = np.minimum(r_hi, highspy.kHighsInf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_ = A.indptr, A.indices
-    lp.a_matrix_.value_ = A.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), A.shape[0]
-    lp.integrality_ = [highspy.HighsVarType.kInteger if t else highspy.HighsVarType.kContinuous
-                       for t in integrality]
-    h.passModel(lp)
-    # a feasible start (all weights at their lower bound, nothing predicted active) so that a
-    # time limit always leaves an incumbent
-    start = highspy.HighsSolution()
-    K = prob.target.shape[0]
-    start.col_value = np.concatenate([lb[: len(c) - 2 * K], np.zeros(K),
-                                      prob.target.astype(np.float64)]).tolist()
-    start.value_valid = True
-    h.setSolution(start)
-    h.run()
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    status = {highspy.HighsModelStatus.kOptimal: "optimal",
-              highspy.HighsModelStatus.kTimeLimit: "time_limit"}.get(
-        ms, h.modelStatusToString(ms).lower().replace(" ", "_"))
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value) if sol.value_valid else None
-    return x, status, float(info.mip_dual_bound), float(info.mip_gap)
-
-
-def solve_node_problem(
-    prob: NodeProblem, solver: str = "scipy", time_limit: float = 10.0, mip_rel_gap: float = 1e-4
-) -> tuple[np.ndarray, NodeResult]:
-    """Solve the MIP of one target node.
-
-    Args:
-        prob: the node's problem.
-        solver: ``"scipy"`` (``scipy.optimize.milp``) or ``"highspy"``.
-        time_limit: seconds HiGHS may spend.
-        mip_rel_gap: relative gap at which HiGHS stops.
-
-    Returns:
-        ``(weights [V_j], result)``. If HiGHS returns no solution (a time limit before the first
-        incumbent) the weights are the feasible all-at-lower-bound point and the status says so.
-    """
-    t = time.perf_counter()
-    F, y = prob.features, prob.target
-    K, V = F.shape
-    w_lb = np.full(V, prob.lower)
-    if K == 0:
-        return w_lb, NodeResult(prob.node, 0, V, math.nan, math.nan, 0.0, "no_data", 0.0, 0)
-    if V == 0:
-        err = int(y.sum())
-        return w_lb, NodeResult(prob.node, K, 0, err / K, err / K, 0.0, "no_candidates",
-                                time.perf_counter() - t, err)
-    solve = _solve_highspy if solver == "highspy" else _solve_scipy
-    x, status, dual, gap = solve(prob, time_limit, mip_rel_gap)
-    if x is None:
-        w, status = w_lb, f"{status}_no_solution"
-    else:
-        w = np.clip(x[:V], prob.lower, 1.0)
-    # the objective of the returned weights, recomputed with the prediction rule
-    s = F @ w
-    pred = s >= prob.theta + prob.eps / 2
-    err = int((pred != (y > 0.5)).sum())
-    obj = err / K
-    if not np.isfinite(gap):
-        gap = 0.0 if status == "optimal" else math.nan
-    return w, NodeResult(prob.node, K, V, obj, dual, gap, status, time.perf_counter() - t, err)
-
-
-def _solve_task(args: tuple[NodeProblem, str, float, float]) -> tuple[np.ndarray, NodeResult]:
-    return solve_node_problem(*args)
+def _class_path(cls: type) -> str:
+    """The class path saved in model files (the public one for this module's classes)."""
+    module = _PUBLIC_MODULE if cls.__module__ == __name__ else cls.__module__
+    return f"{module}.{cls.__qualname__}"
 
 
 class _MIPModel:
@@ -356,8 +95,8 @@ class _MIPModel:
             raise ValueError(f"mip_rel_gap must be >= 0, got {mip_rel_gap}")
         if executor not in _EXECUTORS:
             raise ValueError(f"executor must be one of {_EXECUTORS}, got {executor!r}")
-        if solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}")
+        if solver not in MILP_SOLVERS:
+            raise ValueError(f"solver must be one of {MILP_SOLVERS}, got {solver!r}")
         if workers is not None and int(workers) < 1:
             raise ValueError(f"workers must be >= 1 or None, got {workers}")
         self.num_nodes = num_nodes
@@ -369,8 +108,6 @@ class _MIPModel:
         self.workers = workers
         self.executor, self.solver, self.progress = executor, solver, bool(progress)
         self.checkpoint_path = checkpoint_path
-        from influence_gpu.learn.sparse import coalesce_edge_index
-
         self.edge_index = coalesce_edge_index(ei, num_nodes)  # [2, E], sorted by target
         src, dst, coef, kind = self._terms()
         order = torch.argsort(dst * num_nodes * 2 + kind * num_nodes + src)
@@ -463,21 +200,12 @@ class _MIPModel:
         coef = self.term_coef.numpy()
         for j in nodes:
             a, b = int(ptr[j]), int(ptr[j + 1])
-            rows = x0[:, j] < 0.5
-            feats = x0[rows][:, src[a:b]] * coef[a:b]
-            yield NodeProblem(
-                node=j, features=np.ascontiguousarray(feats, dtype=np.float64),
-                target=xT[rows, j].astype(np.float64), lower=self.eps_w,
-                big_m=self._big_m(coef[a:b]), sum_le_one=self.sum_le_one,
-                theta=self.theta, eps=self.eps,
-            )
+            yield node_problem(j, x0, xT, src[a:b], coef[a:b], lower=self.eps_w,
+                               big_m=self._big_m(coef[a:b]), sum_le_one=self.sum_le_one,
+                               theta=self.theta, eps=self.eps)
 
     def _resolve_solver(self) -> str:
-        if self.solver != "auto":
-            if self.solver == "highspy" and not ig_typing.WITH_HIGHS:
-                raise ValueError("solver='highspy' needs the highspy package (pip install highspy)")
-            return self.solver
-        return "highspy" if ig_typing.WITH_HIGHS else "scipy"
+        return resolve_milp_solver(self.solver)
 
     def _checkpoint_key(self, x0: np.ndarray, xT: np.ndarray) -> str:
         h = hashlib.sha256()
@@ -705,7 +433,7 @@ class _MIPModel:
         simple = {k: v for k, v in self.metrics.items()
                   if isinstance(v, (int, float, str, bool)) or v is None}
         torch.save({
-            "influence_gpu_class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "influence_gpu_class": _class_path(type(self)),
             "hparams": self._hparams(),
             "edge_index": self.edge_index.clone(),
             "term_weight": self.term_weight.clone(),
@@ -725,7 +453,7 @@ class _MIPModel:
         if not path.exists():
             raise FileNotFoundError(f"MIP model file not found: {path}")
         state = torch.load(path, map_location="cpu", weights_only=True)
-        want = f"{cls.__module__}.{cls.__qualname__}"
+        want = _class_path(cls)
         if state.get("influence_gpu_class") != want:
             raise ValueError(f"path {path} holds {state.get('influence_gpu_class')!r}, not {want}")
         model = cls(state["edge_index"], progress=False, **state["hparams"])
@@ -743,8 +471,6 @@ class _MIPModel:
 
 
 def _cpu_count() -> int:
-    import os
-
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -757,7 +483,8 @@ class LTMIPModel(_MIPModel):
     Learns ``w_ij`` on the arcs of the candidate graph with ``eps_w <= w_ij <= 1`` and
     ``sum_i w_ij <= 1`` so that ``j`` is predicted active in cascade ``k`` iff it was active at
     ``T0`` or ``sum_i w_ij x0[k, i] >= theta + eps``, minimising the mean absolute error over the
-    training pairs inactive at ``T0``. See the module docstring for the formulation and readings.
+    training pairs inactive at ``T0``. See :mod:`influence_gpu.learn.mip.problem` for the
+    formulation and readings.
 
     Args:
         edge_index: ``[2, E]`` candidate arcs ``(i, j)`` (self-loops and duplicates are dropped).
@@ -825,8 +552,6 @@ class RWMIPModel(_MIPModel):
         return {**super()._hparams(), "top_m": self.top_m}
 
     def _terms(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        from influence_gpu.learn.sparse import two_hop_walks
-
         src1, dst1 = self.edge_index
         idx2, cnt2 = two_hop_walks(self.edge_index, self.num_nodes, top_m=self.top_m)
         src = torch.cat([src1, idx2[0]])

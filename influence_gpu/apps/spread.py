@@ -1,0 +1,75 @@
+"""``evaluate.py task=spread seeds=[...]``: the spread of given seeds under ``cfg.diffusion``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from influence_gpu.apps._run import (
+    build_graph,
+    evaluation_metrics,
+    finish,
+    format_table,
+    jsonable,
+    output_dir,
+    resolve_device,
+    seed_everything,
+)
+
+__all__ = ["run"]
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Simulate ``cfg.diffusion`` from ``cfg.seeds`` (node labels) and report mean and stderr.
+
+    Args:
+        cfg: the composed ``conf/evaluate.yaml`` with ``task=spread``.
+
+    Returns:
+        The metrics written to ``<output_dir>/metrics.json``: ``seeds``, ``spread``, ``stderr``,
+        ``simulate_seconds`` and the run's graph / model / device.
+
+    Raises:
+        ValueError: no seeds, or a seed that is not a node of the graph.
+    """
+    from hydra.utils import instantiate
+
+    from influence_gpu.diffusion._common import as_seed_tensor, make_generator
+
+    seed_everything(cfg)
+    device = resolve_device(cfg.get("device", "auto"))
+    out_dir = output_dir(cfg)
+    t0 = time.perf_counter()
+    graph = build_graph(cfg.graph).to(device)
+    log.info("graph %s on %s", graph, device)
+    diffusion = instantiate(cfg.diffusion)
+    metrics = evaluation_metrics(cfg, "spread", graph, device, diffusion)
+
+    seeds = cfg.get("seeds")
+    if seeds is None or len(seeds) == 0:
+        raise ValueError("task=spread needs seeds=[...] (node labels of the graph)")
+    seeds = list(OmegaConf.to_container(seeds, resolve=True))
+    ids = as_seed_tensor(graph, seeds, "seeds")
+    t1 = time.perf_counter()
+    res = diffusion.simulate(graph, ids, generator=make_generator(int(cfg.seed), graph.device))
+    seconds = time.perf_counter() - t1
+    print(
+        format_table(
+            [[diffusion.name, f"{res.mean:.3f}", f"{res.stderr:.3f}", f"{seconds:.2f}"]],
+            ["model", "spread", "stderr", "seconds"],
+            title=f"spread of {len(seeds)} seeds, {res.num_samples} runs, "
+            f"graph {cfg.graph.get('name', '')} ({graph.num_nodes} nodes, {graph.num_edges} edges)",
+        )
+    )
+    metrics.update(
+        seeds=[jsonable(s) for s in seeds],
+        spread=res.mean,
+        stderr=res.stderr,
+        simulate_seconds=seconds,
+    )
+    return finish(out_dir, metrics, t0)

@@ -1,0 +1,291 @@
+// Native CPU kernels for reverse-reachable (RR) sets: IC reverse searches and LT reverse walks,
+// samples spread over OpenMP threads, plus the node -> sets inverted index used by max coverage.
+// Plain C ABI, loaded with ctypes (influence_gpu/rr/_native/__init__.py).
+//
+// Randomness is counter-based and bit-for-bit the same as the torch path of
+// influence_gpu/rr/samplers.py (splitmix64 finaliser of run * golden + item * M2 + key, the hash
+// of influence_gpu.diffusion._common.hash_uniform):
+//   root of sample r         = (hash64(key, r, 2^64 - 1) >> 1) mod n
+//   IC: geometric skipping with thinning over the in-arcs of each node w (in-CSR positions
+//       j0 .. j0 + d - 1): with q = 1 - max_j p_j, draw t = 0, 1, ... is
+//       u_t = hash_open0(key, r, E + j0 + t) in (0, 1]; from position pos, the next candidate
+//       lies c arcs further, c = #{m in 1..d-pos : q^m >= u_t} (tab[j0 + m - 1] = q^m), none when
+//       c = d - pos; candidate j is live iff acc[j] = p_j / p_max >= 1 or
+//       hash_uniform(key, r, j) < acc[j]. Arc j is then live with probability p_j,
+//       independently, and the work is O(candidates) rather than O(in-degree).
+//   LT: node w of sample r picks the first in-arc j (in-CSR order) with u < in_cum[j], where
+//       u = hash_uniform(key, r, w) and in_cum is the running sum of w's in-weights; none when
+//       u >= the total.
+// So a sketch does not depend on the thread count or on how samples are split into calls.
+// Every RR set is returned in discovery order: the root, then the FIFO order of the reverse
+// search (for LT, the walk), which the torch path reproduces.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <vector>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+inline uint64_t hash64(uint64_t key, uint64_t run, uint64_t item) {
+    uint64_t x = run * 0x9E3779B97F4A7C15ULL + item * 0x94D049BB133111EBULL + key;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
+    return static_cast<float>(hash64(key, run, item) >> 40) * 0x1.0p-24f;
+}
+
+inline double hash_open0(uint64_t key, uint64_t run, uint64_t item) {  // (0, 1]
+    return static_cast<double>((hash64(key, run, item) >> 40) + 1) * 0x1.0p-24;
+}
+
+inline int32_t root_of(uint64_t key, uint64_t run, int64_t n) {
+    return static_cast<int32_t>((hash64(key, run, ~0ULL) >> 1) % static_cast<uint64_t>(n));
+}
+
+// One record per in-arc, in in-CSR order: what a reverse-search step reads sits together.
+struct InArc {
+    double tab;   // q^m, m = 1 + position in the row: the skip table
+    int32_t src;  // the in-neighbour
+    float acc;    // p_j / p_max of its row: the thinning probability of a candidate
+};
+static_assert(sizeof(InArc) == 16, "InArc must be 16 bytes");
+
+constexpr int64_t kBlock = 512;  // samples per work unit (and per output buffer)
+
+struct Batch {
+    int64_t num_sets = 0;
+    std::vector<std::vector<int32_t>> blocks;  // block b holds samples [b * kBlock, ...)
+};
+
+inline int threads(int num_threads) {
+#ifdef _OPENMP
+    return num_threads < 1 ? 1 : num_threads;
+#else
+    (void)num_threads;
+    return 1;
+#endif
+}
+
+}  // namespace
+
+extern "C" {
+
+// Pack the in-arcs for IC sampling: arcs [E] InArc records (16 bytes each, in-CSR order) from
+//   tab [E] float64 skip tables, in_src [E] int32, acc [E] float32 thinning probabilities.
+int rr_pack_ic(int64_t num_edges, const double* tab, const int32_t* in_src, const float* acc,
+               InArc* arcs) {
+    for (int64_t j = 0; j < num_edges; ++j) arcs[j] = InArc{tab[j], in_src[j], acc[j]};
+    return 0;
+}
+
+// Sample RR sets start .. start + num_sets - 1.
+//   model: 0 = IC (uses arcs from rr_pack_ic), 1 = LT (uses in_src and in_cum)
+//   in_ptr [n+1] int64; in_src [E] int32 (in-CSR order); in_cum [E] float64 running in-weight
+//   sums of each node's in-arcs.
+// Output: sizes [num_sets] int64. Returns an opaque batch for rr_collect (null on failure).
+void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
+                const int32_t* in_src, const double* in_cum, int64_t num_sets,
+                int64_t start, uint64_t key, int num_threads, int64_t* sizes) {
+    const uint64_t num_edges = static_cast<uint64_t>(in_ptr[n]);
+    if (n < 1 || num_sets < 0) return nullptr;
+    const int nt = threads(num_threads);
+    auto* batch = new Batch();
+    batch->num_sets = num_sets;
+    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
+    batch->blocks.resize(num_blocks);
+#pragma omp parallel num_threads(nt)
+    {
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> queue;
+        queue.reserve(64);
+        uint32_t mark = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < num_blocks; ++b) {
+            std::vector<int32_t>& out = batch->blocks[b];
+            const int64_t lo = b * kBlock, hi = std::min(num_sets, lo + kBlock);
+            for (int64_t i = lo; i < hi; ++i) {
+                if (++mark == 0) {  // stamps wrapped: clear them
+                    std::fill(stamp.begin(), stamp.end(), 0u);
+                    mark = 1;
+                }
+                const uint64_t run = static_cast<uint64_t>(start + i);
+                const int32_t root = root_of(key, run, n);
+                queue.clear();
+                queue.push_back(root);
+                stamp[root] = mark;
+                if (model == 0) {
+                    for (size_t head = 0; head < queue.size(); ++head) {
+                        const int32_t w = queue[head];
+                        const int64_t j0 = in_ptr[w], deg = in_ptr[w + 1] - j0;
+                        const InArc* row = arcs + j0;
+                        uint64_t draw = num_edges + static_cast<uint64_t>(j0);
+                        for (int64_t pos = 0; pos < deg;) {
+                            const double u = hash_open0(key, run, draw++);
+                            const int64_t rem = deg - pos;
+                            const int64_t c =
+                                std::partition_point(row, row + rem,
+                                                     [u](const InArc& x) { return x.tab >= u; }) -
+                                row;
+                            if (c == rem) break;  // no candidate left in the row
+                            const int64_t j = j0 + pos + c;
+                            pos += c + 1;
+                            const InArc& a = arcs[j];
+                            if (stamp[a.src] == mark) continue;
+                            if (a.acc < 1.0f &&
+                                !(hash_uniform(key, run, static_cast<uint64_t>(j)) < a.acc))
+                                continue;
+                            stamp[a.src] = mark;
+                            queue.push_back(a.src);
+                        }
+                    }
+                } else {
+                    int32_t w = root;
+                    while (true) {
+                        const int64_t j0 = in_ptr[w], j1 = in_ptr[w + 1];
+                        if (j0 == j1) break;
+                        const double u = static_cast<double>(
+                            hash_uniform(key, run, static_cast<uint64_t>(w)));
+                        const int64_t j = std::upper_bound(in_cum + j0, in_cum + j1, u) - in_cum;
+                        if (j == j1) break;  // no in-arc picked
+                        const int32_t v = in_src[j];
+                        if (stamp[v] == mark) break;  // revisit: the walk closed a cycle
+                        stamp[v] = mark;
+                        queue.push_back(v);
+                        w = v;
+                    }
+                }
+                out.insert(out.end(), queue.begin(), queue.end());
+                sizes[i] = static_cast<int64_t>(queue.size());
+            }
+        }
+    }
+    return batch;
+}
+
+// Copy a batch's sets, in sample order, into nodes [sum of sizes] (int32) and free the batch.
+int rr_collect(void* handle, int32_t* nodes, int num_threads) {
+    auto* batch = static_cast<Batch*>(handle);
+    if (!batch) return 1;
+    const int64_t num_blocks = static_cast<int64_t>(batch->blocks.size());
+    std::vector<int64_t> offset(num_blocks + 1, 0);
+    for (int64_t b = 0; b < num_blocks; ++b)
+        offset[b + 1] = offset[b] + static_cast<int64_t>(batch->blocks[b].size());
+#pragma omp parallel for num_threads(threads(num_threads)) schedule(dynamic, 4)
+    for (int64_t b = 0; b < num_blocks; ++b) {
+        auto& blk = batch->blocks[b];
+        if (!blk.empty()) std::memcpy(nodes + offset[b], blk.data(), blk.size() * sizeof(int32_t));
+        std::vector<int32_t>().swap(blk);
+    }
+    delete batch;
+    return 0;
+}
+
+// Free a batch without copying (error paths).
+void rr_free(void* handle) { delete static_cast<Batch*>(handle); }
+
+// Inverted index of a sketch: the sets that contain node v are
+// inv_sets[inv_ptr[v] .. inv_ptr[v + 1]], in increasing set order (a counting sort).
+//   ptr [num_sets+1] int64, nodes [P] int32 -> inv_ptr [n+1] int64, inv_sets [P] int32
+int rr_invert(int64_t n, int64_t num_sets, const int64_t* ptr, const int32_t* nodes,
+              int64_t* inv_ptr, int32_t* inv_sets) {
+    std::memset(inv_ptr, 0, sizeof(int64_t) * (n + 1));
+    const int64_t total = ptr[num_sets];
+    for (int64_t p = 0; p < total; ++p) ++inv_ptr[nodes[p] + 1];
+    for (int64_t v = 0; v < n; ++v) inv_ptr[v + 1] += inv_ptr[v];
+    std::vector<int64_t> fill(inv_ptr, inv_ptr + n);
+    for (int64_t s = 0; s < num_sets; ++s)
+        for (int64_t p = ptr[s]; p < ptr[s + 1]; ++p)
+            inv_sets[fill[nodes[p]]++] = static_cast<int32_t>(s);
+    return 0;
+}
+
+}  // extern "C"
+
+extern "C" {
+
+// Greedy max coverage with exact gains (counts), ties to the lowest node id, and the OPIM-C
+// prefix bounds cov(S_i) + (sum of the k largest gains w.r.t. S_i) for i = 0..k.
+//   ptr [num_sets+1] int64, nodes [P] int32, inv_ptr [n+1] int64, inv_sets [P] int32 (from
+//   rr_invert), allowed [n] uint8 (candidate mask)
+// Outputs: ids [k] int64, covered [k] int64 (sets covered by each prefix), bounds [k+1] int64
+// (may be null: no bounds). Returns 0, or 1 when fewer than k candidates exist.
+int rr_greedy(int64_t n, int64_t num_sets, const int64_t* ptr, const int32_t* nodes,
+              const int64_t* inv_ptr, const int32_t* inv_sets, const uint8_t* allowed, int64_t k,
+              int64_t* ids, int64_t* covered, int64_t* bounds) {
+    std::vector<int64_t> gain(n);
+    std::vector<uint8_t> open(n);
+    int64_t available = 0;
+    for (int64_t v = 0; v < n; ++v) {
+        gain[v] = inv_ptr[v + 1] - inv_ptr[v];
+        open[v] = allowed[v] ? 1 : 0;
+        available += open[v];
+    }
+    if (available < k) return 1;
+    std::vector<uint8_t> done(num_sets, 0);
+    const int64_t top = std::min(k, n);
+    int64_t total = 0;
+    // the bounds' top-k sums from a histogram of the candidates' gains: gains only decrease,
+    // one step at a time, so the histogram is kept in O(1) per decrement
+    std::vector<int64_t> hist;
+    int64_t hi = 0;
+    if (bounds) {
+        int64_t max_gain = 0;
+        for (int64_t v = 0; v < n; ++v)
+            if (allowed[v]) max_gain = std::max(max_gain, gain[v]);
+        hist.assign(max_gain + 1, 0);
+        for (int64_t v = 0; v < n; ++v)
+            if (allowed[v]) ++hist[gain[v]];
+        hi = max_gain;
+    }
+    auto prefix_bound = [&]() {
+        while (hi > 0 && hist[hi] == 0) --hi;
+        int64_t left = top, s = 0;
+        for (int64_t g = hi; g > 0 && left > 0; --g) {
+            const int64_t take = std::min(left, hist[g]);
+            s += take * g;
+            left -= take;
+        }
+        return total + s;
+    };
+    for (int64_t step = 0; step < k; ++step) {
+        if (bounds) bounds[step] = prefix_bound();
+        int64_t best = -1, best_gain = -1;
+        for (int64_t v = 0; v < n; ++v)
+            if (open[v] && gain[v] > best_gain) {
+                best_gain = gain[v];
+                best = v;
+            }
+        ids[step] = best;
+        open[best] = 0;
+        for (int64_t q = inv_ptr[best]; q < inv_ptr[best + 1]; ++q) {
+            const int32_t s = inv_sets[q];
+            if (done[s]) continue;
+            done[s] = 1;
+            ++total;
+            if (bounds) {
+                for (int64_t p = ptr[s]; p < ptr[s + 1]; ++p) {
+                    const int32_t v = nodes[p];
+                    if (allowed[v]) {
+                        --hist[gain[v]];
+                        ++hist[gain[v] - 1];
+                    }
+                    --gain[v];
+                }
+            } else {
+                for (int64_t p = ptr[s]; p < ptr[s + 1]; ++p) --gain[nodes[p]];
+            }
+        }
+        covered[step] = total;
+    }
+    if (bounds) bounds[k] = prefix_bound();
+    return 0;
+}
+
+}  // extern "C"
