@@ -147,8 +147,9 @@ def coverage_greedy(
     n = int(sketch.num_nodes)
     ptr, nodes = sketch.ptr, sketch.nodes
     dev = nodes.device
-    allowed = _candidate_mask(candidates, n, dev)
-    available = int(allowed.sum())
+    # no mask without candidates: n-sized temporaries cost a thread-pool round trip each
+    allowed = None if candidates is None else _candidate_mask(candidates, n, dev)
+    available = n if allowed is None else int(allowed.sum())
     if isinstance(k, bool) or not isinstance(k, int):
         raise TypeError(f"k must be an integer, got {k!r}")
     if k < 1 or k > available:
@@ -164,6 +165,8 @@ def coverage_greedy(
         raise RuntimeError("the native greedy is not available (CPU only, needs a C++ compiler)")
     if fn is not None:
         return _native_greedy(fn, sketch, k, allowed, inv_ptr, inv_sets, bound, t0)
+    if allowed is None:
+        allowed = torch.ones(n, dtype=torch.bool, device=dev)
     gain = inv_ptr[1:] - inv_ptr[:-1]  # exact marginal gains (counts), int64
     covered = torch.zeros(int(sketch.num_sets), dtype=torch.bool, device=dev)
     open_ = allowed.clone()
@@ -209,15 +212,19 @@ def coverage_greedy(
 
 
 def _native_greedy(fn, sketch, k, allowed, inv_ptr, inv_sets, bound, t0) -> MaxCoverageResult:
-    ptr = sketch.ptr.to(torch.long).contiguous()
-    nodes = sketch.nodes.to(torch.int32).contiguous()
-    mask = allowed.to(torch.uint8).contiguous()
+    ptr, nodes = sketch.ptr, sketch.nodes
+    if ptr.dtype != torch.long or not ptr.is_contiguous():
+        ptr = ptr.to(torch.long).contiguous()
+    if nodes.dtype != torch.int32 or not nodes.is_contiguous():
+        nodes = nodes.to(torch.int32).contiguous()
+    mask = None if allowed is None else allowed.to(torch.uint8).contiguous()
     ids = torch.empty(k, dtype=torch.long)
     covered = torch.empty(k, dtype=torch.long)
     bounds = torch.empty(k + 1, dtype=torch.long)
     rc = fn(
         int(sketch.num_nodes), int(sketch.num_sets), ptr.data_ptr(), nodes.data_ptr(),
-        inv_ptr.data_ptr(), inv_sets.data_ptr(), mask.data_ptr(), k, ids.data_ptr(),
+        inv_ptr.data_ptr(), inv_sets.data_ptr(), None if mask is None else mask.data_ptr(), k,
+        ids.data_ptr(),
         covered.data_ptr(), bounds.data_ptr() if bound else 0,
     )
     if rc != 0:  # pragma: no cover - k was checked against the candidates

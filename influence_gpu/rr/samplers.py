@@ -37,6 +37,7 @@ LT, the walk).
 
 from __future__ import annotations
 
+import ctypes
 import math
 from typing import Any
 
@@ -141,7 +142,6 @@ def _in_arrays(graph: DiffusionGraph, model: str) -> dict[str, torch.Tensor]:
             "in_ptr": in_ptr.contiguous(),
             "in_src": in_src.contiguous(),
             "in_src32": in_src.to(torch.int32).contiguous(),
-            "in_eid": in_eid.contiguous(),
         }
         dst = torch.repeat_interleave(
             torch.arange(graph.num_nodes, device=in_ptr.device), in_ptr[1:] - in_ptr[:-1]
@@ -174,23 +174,30 @@ def _native_available(device: torch.device) -> bool:
 
 
 class _Pending:
-    """Sets of one chunk before they are written: torch ``nodes``, or a native batch handle."""
+    """Sets of one chunk before they are written: torch ``sizes`` / ``nodes`` or a native batch."""
 
-    def __init__(self, sizes: torch.Tensor, num_entries: int, *, nodes: torch.Tensor | None = None,
-                 handle: Any = None, threads: int = 1) -> None:
-        self.sizes, self.num_entries = sizes, num_entries
-        self.nodes, self.handle, self.threads = nodes, handle, threads
+    def __init__(self, num_sets: int, num_entries: int, *, sizes: torch.Tensor | None = None,
+                 nodes: torch.Tensor | None = None, handle: Any = None, threads: int = 1) -> None:
+        self.num_sets, self.num_entries = num_sets, num_entries
+        self.sizes, self.nodes, self.handle, self.threads = sizes, nodes, handle, threads
 
-    def write(self, dest: torch.Tensor) -> None:
-        """Copy the chunk's nodes into ``dest`` (``[num_entries]`` int32, contiguous)."""
+    def write(self, nodes: torch.Tensor, ends: torch.Tensor, base: int) -> None:
+        """Write the nodes (``[num_entries]``) and the set ends (``[num_sets]``) of the chunk.
+
+        The ends are ``base`` plus the running entry count; both targets are contiguous views.
+        """
         if self.handle is not None:
             from influence_gpu.rr._native import load_rr_kernel
 
             handle, self.handle = self.handle, None  # rr_collect frees the batch
-            load_rr_kernel("rr_collect")(handle, dest.data_ptr(), self.threads)
+            load_rr_kernel("rr_collect")(
+                handle, nodes.data_ptr(), ends.data_ptr(), base, self.threads
+            )
         else:
-            dest.copy_(self.nodes)
-            self.nodes = None
+            nodes.copy_(self.nodes)
+            torch.cumsum(self.sizes, 0, out=ends)
+            ends += base
+            self.nodes = self.sizes = None
 
     def discard(self) -> None:
         """Free a native batch that was not written (error paths)."""
@@ -199,6 +206,16 @@ class _Pending:
 
             load_rr_kernel("rr_free")(self.handle)
             self.handle = None
+
+
+def _copy_prefix(dst: torch.Tensor, src: torch.Tensor) -> None:
+    """``dst[:len(src)] = src``; a plain memmove on the CPU (no thread pool for a copy)."""
+    if src.numel() == 0:
+        return
+    if dst.device.type == "cpu" and src.is_contiguous():
+        ctypes.memmove(dst.data_ptr(), src.data_ptr(), src.numel() * src.element_size())
+    else:
+        dst[: src.numel()] = src
 
 
 class RRSampler:
@@ -419,21 +436,18 @@ class RRSampler:
                     )
             old_entries, old_sets = sketch.num_entries, sketch.num_sets
             nodes = torch.empty(total_entries, dtype=torch.int32, device=sketch.nodes.device)
-            if old_entries:
-                nodes[:old_entries] = sketch.nodes
-            offset = old_entries
+            ptr = torch.empty(old_sets + count + 1, dtype=torch.long, device=sketch.ptr.device)
+            _copy_prefix(nodes, sketch.nodes)
+            _copy_prefix(ptr, sketch.ptr)
+            entry, row = old_entries, old_sets + 1
             for part in parts:
-                part.write(nodes[offset : offset + part.num_entries])
-                offset += part.num_entries
+                part.write(nodes[entry : entry + part.num_entries],
+                           ptr[row : row + part.num_sets], entry)
+                entry += part.num_entries
+                row += part.num_sets
         finally:
             for part in parts:
                 part.discard()
-        sizes = parts[0].sizes if len(parts) == 1 else torch.cat([q.sizes for q in parts])
-        ptr = torch.empty(old_sets + count + 1, dtype=torch.long, device=sketch.ptr.device)
-        ptr[: old_sets + 1] = sketch.ptr
-        torch.cumsum(sizes, 0, out=ptr[old_sets + 1 :])
-        if old_entries:
-            ptr[old_sets + 1 :] += old_entries
         sketch.ptr, sketch.nodes = ptr, nodes
         sketch._inverted = None
 
@@ -453,7 +467,7 @@ class RRSampler:
         # a thread per _SETS_PER_THREAD sets at most: a parallel region costs a scheduler time
         # slice (milliseconds) when the cores are busy, more than a small call's whole work
         threads = max(1, min(torch.get_num_threads(), count // _SETS_PER_THREAD))
-        sizes = torch.empty(count, dtype=torch.long)
+        total = ctypes.c_int64(0)
         ic = self.model == "ic"
         handle = sample_fn(
             0 if ic else 1,
@@ -466,11 +480,11 @@ class RRSampler:
             start,
             self.key,
             threads,
-            sizes.data_ptr(),
+            ctypes.addressof(total),
         )
         if not handle:
             raise RuntimeError("the native RR kernel failed")
-        return _Pending(sizes, int(sizes.sum()), handle=handle, threads=threads)
+        return _Pending(count, total.value, handle=handle, threads=threads)
 
     def _torch_chunk(self, start: int, count: int) -> _Pending:
         g = self.graph
@@ -559,7 +573,7 @@ class RRSampler:
         s, v = torch.cat(out_s), torch.cat(out_v)
         order = torch.sort(s, stable=True).indices  # group by set, keep discovery order
         sizes = torch.bincount(s, minlength=count)
-        return _Pending(sizes, v.numel(), nodes=v[order].to(torch.int32))
+        return _Pending(count, v.numel(), sizes=sizes, nodes=v[order].to(torch.int32))
 
 def sample_rr_sets(
     graph: DiffusionGraph,

@@ -202,7 +202,10 @@ class IMM(Selector):
         Returns:
             :class:`~influence_gpu.selection.base.SelectionResult` with ``prefix_objective`` =
             ``n * coverage / theta`` of each prefix on the final sketch and ``extra`` holding
-            ``num_rr_sets``, ``lower_bound``, ``approximation``, ``sketch_seconds`` and more.
+            ``num_rr_sets`` (theta of the final sketch), ``lower_bound`` (LB of OPT),
+            ``approximation`` (the certified ratio), ``sketch_seconds`` (RR sampling, both
+            phases), ``estimation_rr_sets``, ``spread_lower_bound``, ``opt_upper_bound``,
+            ``coverage_ratio`` and the settings.
 
         Raises:
             ValueError: ``k`` out of range, missing probabilities, a sketch over the budget.
@@ -246,7 +249,7 @@ class IMM(Selector):
                 lower = n * res.covered[-1] / sketch.num_sets / (1.0 + eps_p)
                 break
         est_sets, est_mean = sketch.num_sets, sketch.mean_size
-        del sketch, res
+        del sketch  # freed before the final sketch is sampled
 
         # phase 2 (Chen's fix): a fresh, independent sketch of theta = lambda* / LB sets
         theta = max(1, math.ceil(c["lambda_star"] / lower))

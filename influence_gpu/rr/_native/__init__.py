@@ -23,7 +23,7 @@ _p, _i64, _u64, _int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64, ctypes.
 _SIGNATURES = {
     "rr_pack_ic": ([_i64, _p, _p, _p, _p], _int),
     "rr_sample": ([_int, _i64, _p, _p, _p, _p, _i64, _i64, _u64, _int, _p], _p),
-    "rr_collect": ([_p, _p, _int], _int),
+    "rr_collect": ([_p, _p, _p, _i64, _int], _int),
     "rr_free": ([_p], None),
     "rr_invert": ([_i64, _i64, _p, _p, _p, _p], _int),
     "rr_greedy": ([_i64, _i64, _p, _p, _p, _p, _p, _i64, _p, _p, _p], _int),

@@ -12,7 +12,8 @@
 //       lies c arcs further, c = #{m in 1..d-pos : q^m >= u_t} (tab[j0 + m - 1] = q^m), none when
 //       c = d - pos; candidate j is live iff acc[j] = p_j / p_max >= 1 or
 //       hash_uniform(key, r, j) < acc[j]. Arc j is then live with probability p_j,
-//       independently, and the work is O(candidates) rather than O(in-degree).
+//       independently, and a node costs one binary search per candidate (plus one), not a
+//       coin per in-arc.
 //   LT: node w of sample r picks the first in-arc j (in-CSR order) with u < in_cum[j], where
 //       u = hash_uniform(key, r, w) and in_cum is the running sum of w's in-weights; none when
 //       u >= the total.
@@ -22,7 +23,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <vector>
 #ifdef _OPENMP
 #include <omp.h>
@@ -61,6 +61,7 @@ constexpr int64_t kBlock = 512;  // samples per work unit (and per output buffer
 
 struct Batch {
     int64_t num_sets = 0;
+    std::vector<int64_t> sizes;                // size of each set
     std::vector<std::vector<int32_t>> blocks;  // block b holds samples [b * kBlock, ...)
 };
 
@@ -89,15 +90,18 @@ int rr_pack_ic(int64_t num_edges, const double* tab, const int32_t* in_src, cons
 //   model: 0 = IC (uses arcs from rr_pack_ic), 1 = LT (uses in_src and in_cum)
 //   in_ptr [n+1] int64; in_src [E] int32 (in-CSR order); in_cum [E] float64 running in-weight
 //   sums of each node's in-arcs.
-// Output: sizes [num_sets] int64. Returns an opaque batch for rr_collect (null on failure).
+// Output: total (one int64): the number of entries. Returns an opaque batch for rr_collect
+// (null on failure).
 void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
                 const int32_t* in_src, const double* in_cum, int64_t num_sets,
-                int64_t start, uint64_t key, int num_threads, int64_t* sizes) {
-    const uint64_t num_edges = static_cast<uint64_t>(in_ptr[n]);
+                int64_t start, uint64_t key, int num_threads, int64_t* total) {
     if (n < 1 || num_sets < 0) return nullptr;
+    const uint64_t num_edges = static_cast<uint64_t>(in_ptr[n]);
     const int nt = threads(num_threads);
     auto* batch = new Batch();
     batch->num_sets = num_sets;
+    batch->sizes.assign(num_sets, 0);
+    int64_t* sizes = batch->sizes.data();
     const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
     batch->blocks.resize(num_blocks);
 #pragma omp parallel num_threads(nt)
@@ -123,6 +127,11 @@ void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
                 if (model == 0) {
                     for (size_t head = 0; head < queue.size(); ++head) {
                         const int32_t w = queue[head];
+                        // hide the memory latency of the next nodes' rows (the search is
+                        // latency-bound): their offsets two ahead, their arcs one ahead
+                        if (head + 2 < queue.size()) __builtin_prefetch(in_ptr + queue[head + 2]);
+                        if (head + 1 < queue.size())
+                            __builtin_prefetch(arcs + in_ptr[queue[head + 1]]);
                         const int64_t j0 = in_ptr[w], deg = in_ptr[w + 1] - j0;
                         const InArc* row = arcs + j0;
                         uint64_t draw = num_edges + static_cast<uint64_t>(j0);
@@ -166,13 +175,22 @@ void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
             }
         }
     }
+    int64_t sum = 0;
+    for (int64_t i = 0; i < num_sets; ++i) sum += sizes[i];
+    *total = sum;
     return batch;
 }
 
-// Copy a batch's sets, in sample order, into nodes [sum of sizes] (int32) and free the batch.
-int rr_collect(void* handle, int32_t* nodes, int num_threads) {
+// Copy a batch's sets, in sample order, into nodes [total] (int32), write the CSR offsets
+// ptr [num_sets] (int64; ptr[i] = base + entries of sets 0..i, the end of set i; may be null),
+// and free the batch.
+int rr_collect(void* handle, int32_t* nodes, int64_t* ptr, int64_t base, int num_threads) {
     auto* batch = static_cast<Batch*>(handle);
     if (!batch) return 1;
+    if (ptr) {
+        int64_t end = base;
+        for (int64_t i = 0; i < batch->num_sets; ++i) ptr[i] = end += batch->sizes[i];
+    }
     const int64_t num_blocks = static_cast<int64_t>(batch->blocks.size());
     std::vector<int64_t> offset(num_blocks + 1, 0);
     for (int64_t b = 0; b < num_blocks; ++b)
@@ -213,7 +231,7 @@ extern "C" {
 // Greedy max coverage with exact gains (counts), ties to the lowest node id, and the OPIM-C
 // prefix bounds cov(S_i) + (sum of the k largest gains w.r.t. S_i) for i = 0..k.
 //   ptr [num_sets+1] int64, nodes [P] int32, inv_ptr [n+1] int64, inv_sets [P] int32 (from
-//   rr_invert), allowed [n] uint8 (candidate mask)
+//   rr_invert), allowed [n] uint8 (candidate mask; null: every node)
 // Outputs: ids [k] int64, covered [k] int64 (sets covered by each prefix), bounds [k+1] int64
 // (may be null: no bounds). Returns 0, or 1 when fewer than k candidates exist.
 int rr_greedy(int64_t n, int64_t num_sets, const int64_t* ptr, const int32_t* nodes,
@@ -222,6 +240,11 @@ int rr_greedy(int64_t n, int64_t num_sets, const int64_t* ptr, const int32_t* no
     std::vector<int64_t> gain(n);
     std::vector<uint8_t> open(n);
     int64_t available = 0;
+    std::vector<uint8_t> all;
+    if (!allowed) {
+        all.assign(n, 1);
+        allowed = all.data();
+    }
     for (int64_t v = 0; v < n; ++v) {
         gain[v] = inv_ptr[v + 1] - inv_ptr[v];
         open[v] = allowed[v] ? 1 : 0;
