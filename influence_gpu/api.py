@@ -23,6 +23,7 @@ from influence_gpu.diffusion._common import (
 from influence_gpu.diffusion.results import CompetitiveResult, SpreadResult
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.typing import DeviceLike, SeedSet
+from influence_gpu.validation import check_device, check_memory_budget, check_seed
 
 __all__ = [
     "MODELS",
@@ -89,13 +90,21 @@ def resolve_method(method: str) -> Any:
     return _resolve(METHODS, "method", method, {})
 
 
-def _check_graph(graph: Any) -> DiffusionGraph:
+def _check_graph(graph: Any, device: Any = None) -> DiffusionGraph:
+    """The graph on the checked ``device`` (every API call's first check)."""
     if not isinstance(graph, DiffusionGraph):
         raise TypeError(
             f"graph must be a DiffusionGraph, got {type(graph).__name__}; build one with "
             "DiffusionGraph.from_edge_index / from_networkx or load_graph"
         )
-    return graph
+    return graph.to(check_device(device))
+
+
+def _check_common(seed: Any, options: dict[str, Any]) -> None:
+    """The seed and the memory budget (when given), checked before any work."""
+    check_seed(seed)
+    if "memory_budget" in options:
+        options["memory_budget"] = check_memory_budget(options["memory_budget"])
 
 
 def simulate(
@@ -124,10 +133,14 @@ def simulate(
         threshold models) with mean, standard error and per-node activation probability.
 
     Raises:
-        ValueError: unknown model, bad seeds, ``num_samples < 1``, missing probabilities.
+        ValueError: unknown model, bad seeds, ``num_samples < 1``, missing probabilities, an
+            unusable ``device``, a negative ``memory_budget``.
+        TypeError: a seed, ``num_samples``, ``seed`` or option of the wrong type.
+        MemoryError: the call cannot fit ``memory_budget`` (refused before any work).
     """
     cls = resolve_model(model)
-    graph = _check_graph(graph).to(device)
+    _check_common(seed, model_kwargs)
+    graph = _check_graph(graph, device)
     ids = as_seed_tensor(graph, seeds, "seeds")
     num_samples = check_num_samples(num_samples)
     gen = make_generator(seed, graph.device)
@@ -138,7 +151,8 @@ def _competitive_inputs(
     graph: Any, false_seeds: SeedSet, true_seeds: SeedSet, num_samples: Any, seed: Any, device: Any
 ) -> tuple[DiffusionGraph, torch.Tensor, torch.Tensor, int, torch.Generator]:
     """Validate the inputs of the two-cascade functions (disjoint F and T seeds)."""
-    graph = _check_graph(graph).to(device)
+    check_seed(seed)
+    graph = _check_graph(graph, device)
     f = as_seed_tensor(graph, false_seeds, "false_seeds")
     t = as_seed_tensor(graph, true_seeds, "true_seeds")
     check_disjoint(f, t, ("false_seeds", "true_seeds"), graph)
@@ -161,6 +175,7 @@ def simulate_competitive(
     """
     from influence_gpu.diffusion.competitive import simulate_competitive_ic
 
+    _check_common(seed, model_kwargs)
     graph, f, t, num_samples, gen = _competitive_inputs(
         graph, false_seeds, true_seeds, num_samples, seed, device
     )
@@ -183,6 +198,7 @@ def blocked_influence(
     """
     from influence_gpu.diffusion.competitive import estimate_blocked_influence
 
+    _check_common(seed, model_kwargs)
     graph, f, t, num_samples, gen = _competitive_inputs(
         graph, false_seeds, true_seeds, num_samples, seed, device
     )
@@ -231,7 +247,9 @@ def select_seeds(
     from influence_gpu.selection.base import check_k
 
     cls = resolve_method(method)
-    graph = _check_graph(graph).to(device)
+    check_seed(seed)
+    memory_budget = check_memory_budget(memory_budget)
+    graph = _check_graph(graph, device)
     check_k(k, graph.num_nodes)
     num_samples = check_num_samples(num_samples)
     params = inspect.signature(cls.__init__).parameters

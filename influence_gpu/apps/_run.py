@@ -125,21 +125,31 @@ def seed_everything(cfg: DictConfig) -> None:
     """``lightning.seed_everything(cfg.seed, workers=True)``."""
     import lightning
 
-    lightning.seed_everything(int(cfg.seed), workers=True)
+    from influence_gpu.validation import check_int
+
+    # lightning takes a 32-bit unsigned seed (it would replace any other by a random one)
+    lightning.seed_everything(check_int(cfg.seed, "seed", minimum=0, maximum=2**32 - 1),
+                              workers=True)
 
 
 def resolve_device(device: Any) -> torch.device:
     """``"auto"`` -> ``cuda`` when available, else ``cpu``; anything else as a ``torch.device``.
 
     Raises:
-        ValueError: ``device`` is not a valid device string.
+        ValueError: ``device`` is not a valid device string, or names a device this machine
+            does not have (CUDA without a GPU, a CUDA index beyond the ones present).
+        TypeError: ``device`` is not a string.
     """
+    from influence_gpu.validation import check_device
+
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be 'auto' or a torch device string, got {device!r}")
     try:
-        return torch.device(str(device))
-    except RuntimeError as err:
-        raise ValueError(f"device must be 'auto' or a torch device string, got {device!r}") from err
+        return check_device(device)
+    except ValueError as err:
+        raise ValueError(f"device must be 'auto' or a usable torch device: {err}") from None
 
 
 def build_graph(graph_cfg: DictConfig) -> DiffusionGraph:

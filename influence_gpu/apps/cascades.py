@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from omegaconf import DictConfig
 
 from influence_gpu.apps._run import finish, format_table, output_dir, seed_everything
 
-__all__ = ["run", "load_cascade_checkpoint", "cascade_accuracy", "split_tensors"]
+__all__ = ["run", "load_cascade_checkpoint", "check_checkpoint_graph", "cascade_accuracy",
+           "split_tensors", "CASCADE_CLASSES"]
 
 log = logging.getLogger(__name__)
 
@@ -54,39 +56,122 @@ def split_tensors(dm: Any, part: str) -> tuple[torch.Tensor, torch.Tensor]:
     return ds.x0, ds.xT
 
 
-def load_cascade_checkpoint(path: str | Path, map_location: Any = "cpu") -> Any:
+#: The classes ``evaluate.py task=cascades`` scores, by module path.
+CASCADE_CLASSES = (
+    "influence_gpu.learn.lit.LTNNLitModule",
+    "influence_gpu.learn.lit.RWNNLitModule",
+    "influence_gpu.learn.mip.LTMIPModel",
+    "influence_gpu.learn.mip.RWMIPModel",
+)
+
+
+def _read_any_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise ValueError(
+            f"{path}: not a readable checkpoint, truncated or not written by train.py "
+            f"({type(err).__name__}: {str(err)[:200]})"
+        ) from None
+    if not isinstance(ckpt, dict):
+        raise ValueError(f"{path}: not a checkpoint written by train.py "
+                         f"(holds a {type(ckpt).__name__})")
+    return ckpt
+
+
+def check_checkpoint_graph(model: Any, path: str | Path, edge_index: Any, num_nodes: int) -> None:
+    """Refuse ``model`` (loaded from ``path``) when it was built on another graph.
+
+    Compares the model's ``graph_hash`` with
+    :func:`~influence_gpu.graph.diffusion_graph.edge_index_hash` of ``edge_index`` /
+    ``num_nodes``. A checkpoint written before graph hashes were saved loads with a warning
+    that the graph cannot be checked.
+
+    Raises:
+        ValueError: naming the file, the model kind and both hashes.
+    """
+    from influence_gpu.graph.diffusion_graph import edge_index_hash
+
+    kind = getattr(model, "kind", None) or getattr(model, "name", type(model).__name__)
+    want = getattr(model, "graph_hash", None)
+    if want is None:
+        warnings.warn(
+            f"{path}: this {kind} checkpoint was written without a graph hash, so it cannot be "
+            "checked that it was trained on this graph; retrain it to get one",
+            stacklevel=2,
+        )
+        return
+    have = edge_index_hash(edge_index, num_nodes)
+    if want != have:
+        raise ValueError(
+            f"{path}: this {kind} checkpoint was trained on another graph (graph_hash "
+            f"{want[:12]}..., this data's graph {have[:12]}...); train a model on this graph"
+        )
+
+
+def load_cascade_checkpoint(path: str | Path, map_location: Any = "cpu", *,
+                            edge_index: Any = None, num_nodes: int | None = None) -> Any:
     """Load an LTNN / RWNN checkpoint or a fitted MIP written by ``train.py``.
 
     The class is read from the file (``influence_gpu_class``): LTNN / RWNN ``.ckpt`` files reload
     through ``load_from_checkpoint``, the MIPs' ``.pt`` files through ``LTMIPModel.load`` /
     ``RWMIPModel.load``. Older Lightning checkpoints without the class are LTNN, or RWNN when
-    their weights hold the two-hop index.
+    their weights hold the two-hop index. With ``edge_index`` and ``num_nodes`` the model's
+    graph is checked too (:func:`check_checkpoint_graph`).
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the checkpoint names no known class.
+        ValueError: ``"path: ..."`` when the file is truncated, foreign (not written by
+            ``train.py``), names a class that is not a cascade model, or holds a model of
+            another graph.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a checkpoint file")
+    ckpt = _read_any_checkpoint(path)
     cls_path = ckpt.get("influence_gpu_class")
+    if cls_path is not None and not isinstance(cls_path, str):
+        raise ValueError(f"{path}: not a checkpoint written by train.py (bad class entry)")
     if cls_path is not None and cls_path.startswith("influence_gpu.learn.mip."):
+        name = cls_path.rsplit(".", 1)[-1]
+        if name not in ("LTMIPModel", "RWMIPModel"):
+            raise ValueError(f"{path}: unknown model class {cls_path!r}")
         from influence_gpu.learn import mip
 
-        return getattr(mip, cls_path.rsplit(".", 1)[-1]).load(path)
-    if cls_path is None:
-        keys = ckpt.get("state_dict", {})
-        cls_path = ("influence_gpu.learn.lit.RWNNLitModule" if "net.two_hop_index" in keys
-                    else "influence_gpu.learn.lit.LTNNLitModule")
-    module, name = cls_path.rsplit(".", 1)
-    try:
-        cls = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        cls = None
-    if cls is None:
-        raise ValueError(f"{path}: unknown model class {cls_path!r}")
-    return cls.load_from_checkpoint(path, map_location=map_location)
+        model = getattr(mip, name).load(path)
+    else:
+        if cls_path is None:
+            keys = ckpt.get("state_dict")
+            if not isinstance(keys, dict) or "pytorch-lightning_version" not in ckpt:
+                raise ValueError(
+                    f"{path}: not a checkpoint written by train.py (no model class, no "
+                    "Lightning state_dict)"
+                )
+            cls_path = ("influence_gpu.learn.lit.RWNNLitModule" if "net.two_hop_index" in keys
+                        else "influence_gpu.learn.lit.LTNNLitModule")
+        if cls_path not in CASCADE_CLASSES:
+            raise ValueError(
+                f"{path}: unknown model class {cls_path!r}; task=cascades scores "
+                f"{', '.join(c.rsplit('.', 1)[-1] for c in CASCADE_CLASSES)} checkpoints"
+            )
+        missing = [k for k in ("state_dict", "pytorch-lightning_version", "hyper_parameters")
+                   if k not in ckpt]
+        if missing:
+            raise ValueError(f"{path}: incomplete checkpoint (no {', '.join(missing)})")
+        module, name = cls_path.rsplit(".", 1)
+        cls = getattr(importlib.import_module(module), name)
+        try:
+            model = cls.load_from_checkpoint(path, map_location=map_location)
+        except Exception as err:  # noqa: BLE001 - a damaged file, reported with its name
+            raise ValueError(
+                f"{path}: cannot rebuild {name} from this checkpoint "
+                f"({type(err).__name__}: {str(err)[:300]})"
+            ) from None
+    if edge_index is not None and num_nodes is not None:
+        check_checkpoint_graph(model, path, edge_index, num_nodes)
+    return model
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
@@ -124,6 +209,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         raise ValueError(
             f"checkpoint {cfg.ckpt_path} models {nodes} nodes but the data has {dm.num_nodes}"
         )
+    check_checkpoint_graph(model, cfg.ckpt_path, dm.edge_index, dm.num_nodes)
     parts = {p: split_tensors(dm, p) for p in ("train", "test")}
     metrics: dict[str, Any] = {
         "task_name": str(cfg.get("task_name", "evaluate")),

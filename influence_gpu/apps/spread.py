@@ -35,8 +35,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         ``simulate_seconds`` and the run's graph / model / device.
 
     Raises:
-        ValueError: no seeds, or a seed that is not a node of the graph.
+        ValueError: no seeds, or a seed that is not a node of the graph (``seeds=abc`` on an
+            integer-labelled graph included).
+        TypeError: a seed of the wrong kind (e.g. ``seeds=[1.5]``).
     """
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
     from influence_gpu.diffusion._common import as_seed_tensor, make_generator
@@ -47,13 +50,24 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     graph = build_graph(cfg.graph).to(device)
     log.info("graph %s on %s", graph, device)
-    diffusion = instantiate(cfg.diffusion)
+    try:
+        diffusion = instantiate(cfg.diffusion)
+    except InstantiationException as err:  # surface the model's own TypeError / ValueError
+        cause = err.__cause__
+        if isinstance(cause, (TypeError, ValueError)):
+            raise type(cause)(f"diffusion config: {cause}") from err
+        raise
     metrics = evaluation_metrics(cfg, "spread", graph, device, diffusion)
 
     seeds = cfg.get("seeds")
-    if seeds is None or len(seeds) == 0:
+    if OmegaConf.is_list(seeds):
+        seeds = list(OmegaConf.to_container(seeds, resolve=True))
+    elif seeds is not None and not OmegaConf.is_config(seeds):
+        seeds = [seeds]  # seeds=5 or seeds=abc: one node label
+    else:
+        seeds = None if seeds is None else []
+    if not seeds:
         raise ValueError("task=spread needs seeds=[...] (node labels of the graph)")
-    seeds = list(OmegaConf.to_container(seeds, resolve=True))
     ids = as_seed_tensor(graph, seeds, "seeds")
     t1 = time.perf_counter()
     res = diffusion.simulate(graph, ids, generator=make_generator(int(cfg.seed), graph.device))

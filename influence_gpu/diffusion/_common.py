@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
+from influence_gpu import validation as _v
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.typing import DeviceLike
 
@@ -18,6 +18,9 @@ __all__ = [
     "check_disjoint",
     "make_generator",
     "plan_chunks",
+    "resolve_budget",
+    "charge_results",
+    "RESULT_ALLOWANCE",
     "iter_chunks",
 ]
 
@@ -26,18 +29,8 @@ __all__ = [
 DEFAULT_MEMORY_BUDGET: int = 2 * 1024**3
 
 
-def check_num_samples(num_samples: Any) -> int:
-    """Return ``num_samples`` as an int >= 1, else raise ``ValueError``/``TypeError``."""
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
-        try:
-            if int(num_samples) != num_samples:
-                raise TypeError
-            num_samples = int(num_samples)
-        except (TypeError, ValueError):
-            raise TypeError(f"num_samples must be an integer, got {num_samples!r}") from None
-    if num_samples < 1:
-        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
-    return num_samples
+#: ``num_samples`` as an int >= 1 (the rule lives in :mod:`influence_gpu.validation`).
+check_num_samples = _v.check_num_samples
 
 
 def as_seed_tensor(
@@ -46,6 +39,7 @@ def as_seed_tensor(
     """Validate seeds given as labels / ids and return internal ids ``[k]`` (int64).
 
     Raises:
+        TypeError: ids of the wrong kind (floats, bools, strings on an unlabelled graph).
         ValueError: unknown node, id out of range, duplicates, or empty when not allowed.
     """
     if seeds is None:
@@ -53,11 +47,7 @@ def as_seed_tensor(
     ids = graph.index_of(seeds, name=name)
     if ids.numel() == 0 and not allow_empty:
         raise ValueError(f"{name} is empty")
-    if ids.numel() != torch.unique(ids).numel():
-        uniq, counts = torch.unique(ids, return_counts=True)
-        dup = graph.labels_of(uniq[counts > 1][:1])[0]
-        raise ValueError(f"{name} contains node {dup!r} more than once")
-    return ids
+    return _v.check_unique_ids(ids, name, lambda i: graph.labels_of([i])[0])
 
 
 def check_disjoint(
@@ -74,9 +64,11 @@ def check_disjoint(
 
 def make_generator(seed: int | torch.Generator | None, device: DeviceLike) -> torch.Generator:
     """A ``torch.Generator`` on ``device``: passed through, seeded with ``seed``, or fresh."""
+    seed = _v.check_seed(seed)
     if isinstance(seed, torch.Generator):
         return seed
-    gen = torch.Generator(device=torch.device(device) if device is not None else "cpu")
+    dev = _v.check_device(device)
+    gen = torch.Generator(device=dev if dev is not None else "cpu")
     if seed is None:
         gen.seed()
     else:
@@ -97,7 +89,7 @@ def plan_chunks(
     Raises:
         MemoryError: when even a single run does not fit, with the estimate, before any work.
     """
-    budget = DEFAULT_MEMORY_BUDGET if budget is None else int(budget)
+    budget = resolve_budget(budget)
     free = budget - fixed_bytes
     if free < bytes_per_run:
         raise MemoryError(
@@ -108,18 +100,29 @@ def plan_chunks(
     return max(1, min(num_samples, int(free // max(bytes_per_run, 1.0))))
 
 
+#: Result arrays (spreads, per-node counts, provenance) are charged to the budget beyond this
+#: many bytes: a few KiB of bookkeeping are below the allocator's page granularity.
+RESULT_ALLOWANCE: int = 16 * 1024
+
+
+def charge_results(nbytes: float) -> float:
+    """Bytes of a call's result arrays charged to its memory budget (see ``RESULT_ALLOWANCE``)."""
+    return max(0.0, float(nbytes) - RESULT_ALLOWANCE)
+
+
+def resolve_budget(budget: Any) -> int:
+    """The checked ``memory_budget`` in bytes (``None``: :data:`DEFAULT_MEMORY_BUDGET`)."""
+    budget = _v.check_memory_budget(budget)
+    return DEFAULT_MEMORY_BUDGET if budget is None else budget
+
+
 def iter_chunks(num_samples: int, chunk: int) -> Iterator[tuple[int, int]]:
     """Yield ``(start, size)`` covering ``range(num_samples)`` in chunks of at most ``chunk``."""
     for start in range(0, num_samples, chunk):
         yield start, min(chunk, num_samples - start)
 
 
-def _fmt(nbytes: float) -> str:
-    if nbytes <= 0:
-        return "0 B"
-    units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    k = min(int(math.log(nbytes, 1024)), len(units) - 1)
-    return f"{nbytes / 1024**k:.1f} {units[k]}"
+_fmt = _v.format_bytes
 
 
 def run_chunked(num_samples: int, chunk: int, fn: Callable[[int, int], Any]) -> list[Any]:

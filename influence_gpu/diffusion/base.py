@@ -21,6 +21,7 @@ import torch
 from influence_gpu.diffusion._common import check_num_samples, draw_key
 from influence_gpu.diffusion.results import SpreadResult
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.validation import check_memory_budget
 
 __all__ = [
     "Diffusion",
@@ -54,14 +55,7 @@ class Diffusion:
         self, num_samples: int = 1000, memory_budget: int | None = None, **options: Any
     ) -> None:
         self.num_samples = check_num_samples(num_samples)
-        if memory_budget is not None and (
-            isinstance(memory_budget, bool) or not isinstance(memory_budget, int)
-        ):
-            raise TypeError(f"memory_budget must be an integer number of bytes, got "
-                            f"{memory_budget!r}")
-        if memory_budget is not None and memory_budget < 0:
-            raise ValueError(f"memory_budget must be >= 0 bytes, got {memory_budget}")
-        self.memory_budget = memory_budget
+        self.memory_budget = check_memory_budget(memory_budget)
         self.options = dict(options)
 
     # the batched simulator of the model: fn(graph, seeds, num_samples, *, generator, ...)

@@ -27,8 +27,9 @@ from typing import Any
 import torch
 
 from influence_gpu import typing as _flags
+from influence_gpu import validation as _v
 from influence_gpu.diffusion._common import (
-    DEFAULT_MEMORY_BUDGET,
+    charge_results,
     check_disjoint,
     check_num_samples,
     draw_key,
@@ -36,9 +37,12 @@ from influence_gpu.diffusion._common import (
     iter_chunks,
     make_generator,
     plan_chunks,
+    resolve_budget,
 )
+from influence_gpu.diffusion.ic import _native_csr_bytes
 from influence_gpu.diffusion.results import CompetitiveResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.validation import check_fits_budget
 
 __all__ = [
     "FALSE",
@@ -63,6 +67,8 @@ _BYTES_PER_OUTPUT_NODE = 2 * 13
 # Per expanded edge of a block: owner, position, edge id, target, run, coin, hash temporaries.
 _BYTES_PER_EDGE_CANDIDATE = 96
 _MIN_EDGE_BLOCK = 64
+# Native kernel, per thread and node: the visit stamp and four reserved frontier lists (int32).
+_NATIVE_BYTES_PER_NODE = 20
 
 
 @dataclass
@@ -95,24 +101,7 @@ class BlockedResult:
 # ---------------------------------------------------------------------------------- validation
 def _as_ids(graph: DiffusionGraph, seeds: Any, name: str) -> torch.Tensor:
     """Return internal node ids ``[k]`` (int64, graph device), checking range and duplicates."""
-    if seeds is None:
-        seeds = []
-    ids = torch.as_tensor(seeds, device=graph.device)
-    if ids.numel() == 0:
-        return ids.new_zeros(0, dtype=torch.long)
-    if ids.is_floating_point() or ids.dtype == torch.bool or ids.is_complex():
-        raise TypeError(f"{name} must hold integer node ids, got dtype {ids.dtype}")
-    ids = ids.long().reshape(-1)
-    lo, hi = int(ids.min()), int(ids.max())
-    if lo < 0 or hi >= graph.num_nodes:
-        bad = lo if lo < 0 else hi
-        raise ValueError(
-            f"{name} contains node id {bad}, out of range for num_nodes={graph.num_nodes}"
-        )
-    uniq, counts = torch.unique(ids, return_counts=True)
-    if bool((counts > 1).any()):
-        raise ValueError(f"{name} contains node {int(uniq[counts > 1][0])} more than once")
-    return ids
+    return _v.check_node_ids(seeds, graph.num_nodes, name, device=graph.device)
 
 
 def _check_edge_uniforms(
@@ -131,9 +120,7 @@ def _check_edge_uniforms(
 
 def _resolve_key(key: int | None, generator: torch.Generator | None, graph: DiffusionGraph) -> int:
     if key is not None:
-        if isinstance(key, bool) or not isinstance(key, int):
-            raise TypeError(f"key must be an integer, got {key!r}")
-        return int(key)
+        return _v.check_int(key, "key")
     if generator is None:
         generator = make_generator(None, graph.device)
     return draw_key(generator)
@@ -141,7 +128,7 @@ def _resolve_key(key: int | None, generator: torch.Generator | None, graph: Diff
 
 # ---------------------------------------------------------------------------------- core kernel
 def _edge_block(memory_budget: int | None) -> int:
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else int(memory_budget)
+    budget = resolve_budget(memory_budget)
     return max(_MIN_EDGE_BLOCK, budget // 4 // _BYTES_PER_EDGE_CANDIDATE)
 
 
@@ -341,7 +328,10 @@ def simulate_competitive_ic(
         edge_uniforms=edge_uniforms,
         memory_budget=memory_budget,
         provenance=return_provenance,
-        fixed_bytes=num_samples * n * _BYTES_PER_OUTPUT_NODE if return_provenance else 0.0,
+        # the [R, n] outputs (their doubled count also covers the per-run spreads and the
+        # per-node counts), or the spreads (F and T, per chunk and concatenated) and counts
+        fixed_bytes=num_samples * n * _BYTES_PER_OUTPUT_NODE if return_provenance
+        else charge_results(num_samples * 32 + n * 16),
     ):
         is_f, is_t = color == FALSE, color == TRUE
         f_spreads.append(is_f.sum(1))
@@ -380,8 +370,15 @@ def _native_false_counts(
     cat: torch.Tensor,
     num_samples: int,
     key: int,
+    memory_budget: int | None = None,
 ) -> torch.Tensor | None:
-    """:func:`_false_counts` in the native CPU kernel, or ``None`` where it does not apply."""
+    """:func:`_false_counts` in the native CPU kernel, or ``None`` where it does not apply.
+
+    Everything the kernel allocates is fixed per call: the int32 / float32 CSR copies (once per
+    graph), per thread a visit stamp and four frontier lists of ``n`` int32 each, and the
+    ``[S * R]`` int64 output; the call is refused before any work when that exceeds
+    ``memory_budget``.
+    """
     if not (
         graph.device.type == "cpu"
         and _flags.USE_NATIVE_CPU
@@ -394,10 +391,16 @@ def _native_false_counts(
     fn = load_ic_kernel("competitive_false_counts")
     if fn is None:
         return None
+    threads = torch.get_num_threads()
+    num_sets = ptr.numel() - 1
+    fixed = (_native_csr_bytes(graph) + threads * graph.num_nodes * _NATIVE_BYTES_PER_NODE
+             + charge_results(num_sets * num_samples * 8 * 2))
+    check_fits_budget(fixed, resolve_budget(memory_budget),
+                      f"blocked influence on {graph.num_nodes} nodes (native kernel)",
+                      f"{num_sets * num_samples} runs, {threads} thread(s)")
     rowptr, col, prob = native_csr(graph)
     f = false_ids.long().contiguous()
     ptr, cat = ptr.long().contiguous(), cat.long().contiguous()
-    num_sets = ptr.numel() - 1
     out = torch.empty(num_sets * num_samples, dtype=torch.long)
     status = fn(
         graph.num_nodes,
@@ -411,7 +414,7 @@ def _native_false_counts(
         num_sets,
         num_samples,
         key,
-        torch.get_num_threads(),
+        threads,
         out.data_ptr(),
     )
     if status != 0:
@@ -433,7 +436,7 @@ def _false_counts(
     the counts are identical to the torch path's; ``INFLUENCE_GPU_NATIVE=0`` turns it off).
     """
     ptr, cat = _pack_sets(graph, sets)
-    native = _native_false_counts(graph, false_ids, ptr, cat, num_samples, key)
+    native = _native_false_counts(graph, false_ids, ptr, cat, num_samples, key, memory_budget)
     if native is not None:
         return native
     out = torch.empty(len(sets) * num_samples, dtype=torch.long, device=graph.device)
@@ -447,6 +450,7 @@ def _false_counts(
         edge_uniforms=None,
         memory_budget=memory_budget,
         provenance=False,
+        fixed_bytes=charge_results(len(sets) * num_samples * 8 * 2),  # counts, differences
     ):
         out[start : start + color.size(0)] = (color == FALSE).sum(1)
     return out.view(len(sets), num_samples)

@@ -30,7 +30,14 @@ from typing import Any
 import torch
 
 from influence_gpu import typing as _flags
-from influence_gpu.diffusion._common import draw_key, hash_uniform, iter_chunks, plan_chunks
+from influence_gpu import validation as _v
+from influence_gpu.diffusion._common import (
+    charge_results,
+    draw_key,
+    hash_uniform,
+    iter_chunks,
+    plan_chunks,
+)
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 
@@ -325,14 +332,57 @@ def _bytes_per_run(n: int, provenance: bool) -> int:
     return n * (4 + 12 + (8 if provenance else 0))
 
 
-def _native_fixed_bytes(graph: DiffusionGraph, threads: int) -> int:
-    # sorted edge arrays + packed records, and per thread: stamps, queue, depth (4 B each) and
-    # node counts (8 B)
-    return graph.num_edges * 28 + threads * graph.num_nodes * 20
+#: Peak bytes per arc of the one-time preparation (:func:`_prepare` and the native records):
+#: the float64 sort key, the int64 order and sort scratch, the float64 rate temporaries and the
+#: kept arrays (measured: 54 B per arc of process growth on a 2M-arc graph, rounded up).
+_PREP_BYTES_PER_EDGE = 72
+#: Bytes per arc the preparation keeps cached on the graph (sorted prob / rate / target / id).
+_PREP_KEPT_PER_EDGE = 16
+#: ... and the packed ``[E, 3]`` records of the native kernel.
+_NATIVE_RECORD_PER_EDGE = 12
 
 
-def _fixed_bytes(graph: DiffusionGraph) -> int:
-    return graph.num_edges * 16 + min(CURSOR_BATCH, 1 << 22) * _BYTES_PER_CURSOR
+def _prep_bytes(graph: DiffusionGraph, *, native: bool) -> int:
+    """Bytes the per-graph preparation of the skip sampler still has to allocate (0 if cached)."""
+    prep = graph._cache.get("ic_prep")
+    E, n = graph.num_edges, graph.num_nodes
+    if prep is None:
+        return E * _PREP_BYTES_PER_EDGE + n * 12 + (E * _NATIVE_RECORD_PER_EDGE if native else 0)
+    if native and "native_edges" not in prep:
+        return E * _NATIVE_RECORD_PER_EDGE
+    return 0
+
+
+def _native_csr_bytes(graph: DiffusionGraph) -> int:
+    """Bytes :func:`~influence_gpu.diffusion._native.native_csr` still has to allocate."""
+    if "native_csr" in graph._cache:
+        return 0
+    col = 0 if graph.col.dtype == torch.int32 else 4 * graph.num_edges
+    prob = 0 if graph.edge_prob is not None and graph.edge_prob.dtype == torch.float32 else (
+        4 * graph.num_edges)
+    return col + prob
+
+
+def _native_fixed_bytes(graph: DiffusionGraph, threads: int, sampler: str = "skip") -> int:
+    # one-time preparation (when not cached yet), and per thread: stamps, queue, depth (4 B each)
+    # and node counts (8 B)
+    prep = _prep_bytes(graph, native=True) if sampler == "skip" else _native_csr_bytes(graph)
+    return prep + threads * graph.num_nodes * 20
+
+
+def _fixed_bytes(graph: DiffusionGraph, sampler: str = "skip") -> int:
+    prep = _prep_bytes(graph, native=False) if sampler == "skip" else 0
+    return graph.num_edges * 16 + prep + min(CURSOR_BATCH, 1 << 22) * _BYTES_PER_CURSOR
+
+
+def _result_bytes(num_sets: int, num_samples: int, n: int, provenance: bool) -> float:
+    """The result arrays of a call: spreads (int64 per run), node counts, provenance outputs.
+
+    The ``[S * R, n]`` provenance outputs are charged in full; spreads and node counts beyond
+    :data:`~influence_gpu.diffusion._common.RESULT_ALLOWANCE`.
+    """
+    total = num_sets * num_samples
+    return (total * n * 12 if provenance else 0) + charge_results(total * 8 + n * 16)
 
 
 def simulate_ic(
@@ -490,18 +540,19 @@ def _simulate_sets_native(
     worlds, exactly as on the torch path (and with the very same coins).
     """
     n = graph.num_nodes
-    arrays = _native_graph_args(graph, sampler)
     threads = torch.get_num_threads()
-    # per-thread visit stamps, queue, depth and counts; the [S * R, n] provenance outputs are
-    # allocated up front, so they are fixed cost
-    outputs = len(seed_sets) * num_samples * n * 12 if provenance else 0
+    # the one-time preparation, per-thread visit stamps, queue, depth and counts, and the result
+    # arrays (spreads, node counts, the [S * R, n] provenance outputs) are all allocated up
+    # front, so they are fixed cost, checked before any of them is allocated
+    outputs = _result_bytes(len(seed_sets), num_samples, n, provenance)
     chunk_runs = plan_chunks(
         num_samples,
         8,
         memory_budget,
-        fixed_bytes=_native_fixed_bytes(graph, threads) + outputs,
+        fixed_bytes=_native_fixed_bytes(graph, threads, sampler) + outputs,
         what=f"IC simulation on {n} nodes",
     )
+    arrays = _native_graph_args(graph, sampler)
     if key is None:
         key = draw_key(generator if generator is not None else torch.Generator().manual_seed(0))
     want_nodes = len(seed_sets) == 1  # the batch oracle needs the means alone
@@ -563,14 +614,24 @@ def _simulate_sets(
 ) -> list[SpreadResult]:
     graph.require_prob()
     n, device = graph.num_nodes, graph.device
+    num_samples = _v.check_num_samples(num_samples)
+    _v.check_memory_budget(memory_budget)
+    provenance = _v.check_bool(provenance, "return_provenance")
+    if key is not None:
+        key = _v.check_int(key, "key")
     if sampler is None:
         sampler = "given" if edge_uniforms is not None else "skip"
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    _v.check_choice(sampler, "sampler", SAMPLERS)
+    _v.check_choice(backend, "backend", BACKENDS)
     if sampler == "given":
         if edge_uniforms is None:
             raise ValueError(
                 "sampler='given' needs edge_uniforms of shape [num_samples, num_edges]"
+            )
+        edge_uniforms = torch.as_tensor(edge_uniforms)
+        if not edge_uniforms.is_floating_point():
+            raise TypeError(
+                f"edge_uniforms must be a floating-point tensor, got dtype {edge_uniforms.dtype}"
             )
         if tuple(edge_uniforms.shape) != (num_samples, graph.num_edges):
             raise ValueError(
@@ -584,7 +645,11 @@ def _simulate_sets(
             if generator is not None
             else draw_key(torch.Generator().manual_seed(0))
         )
-    seed_sets = [s.to(device).long().reshape(-1) for s in seed_sets]
+    seed_sets = [
+        _v.check_node_ids(s, n, "seeds" if len(seed_sets) == 1 else f"seed_sets[{i}]",
+                          device=device, unique=False)
+        for i, s in enumerate(seed_sets)
+    ]
     kernel = _native_kernel(graph, sampler, backend)
     if kernel is not None:
         return _simulate_sets_native(
@@ -605,8 +670,9 @@ def _simulate_sets(
         total,
         _bytes_per_run(n, provenance),
         memory_budget,
-        # the [S * R, n] provenance outputs (int32 step + int64 parent) are allocated up front
-        fixed_bytes=_fixed_bytes(graph) + (total * n * 12 if provenance else 0),
+        # the result arrays (spreads, node counts and the [S * R, n] provenance outputs) and the
+        # one-time preparation are allocated up front
+        fixed_bytes=_fixed_bytes(graph, sampler) + _result_bytes(S, num_samples, n, provenance),
         what=f"IC simulation on {n} nodes",
     )
     spreads = torch.empty(total, dtype=torch.long)

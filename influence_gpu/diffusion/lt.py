@@ -34,14 +34,16 @@ from typing import Any
 
 import torch
 
+from influence_gpu import validation as _v
 from influence_gpu.diffusion._common import (
-    DEFAULT_MEMORY_BUDGET,
+    charge_results,
     check_num_samples,
     draw_key,
     hash_uniform,
     iter_chunks,
     make_generator,
     plan_chunks,
+    resolve_budget,
 )
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
@@ -63,17 +65,7 @@ _EDGE_ITEM_BYTES = 96
 # ---------------------------------------------------------------------------------------- checks
 def _seed_ids(seeds: Any, n: int, device: torch.device) -> torch.Tensor:
     """Return internal seed ids ``[k]`` (int64, on ``device``) checked for range and duplicates."""
-    ids = torch.as_tensor(seeds if seeds is not None else [], device=device)
-    if ids.is_floating_point() or ids.dtype == torch.bool:
-        raise TypeError(f"seeds must hold integer node ids, got dtype {ids.dtype}")
-    ids = ids.long().reshape(-1)
-    if ids.numel():
-        lo, hi = int(ids.min()), int(ids.max())
-        if lo < 0 or hi >= n:
-            raise ValueError(f"seeds must be node ids in [0, {n}), got {lo if lo < 0 else hi}")
-        if torch.unique(ids).numel() != ids.numel():
-            raise ValueError(f"seeds contains a node more than once: {ids.tolist()[:20]}")
-    return ids
+    return _v.check_node_ids(seeds, n, "seeds", device=device)
 
 
 def _check_thresholds(thresholds: Any, num_samples: int, n: int) -> torch.Tensor:
@@ -135,15 +127,27 @@ def _plan(
 
     """
     n, E = graph.num_nodes, graph.num_edges
-    budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else int(memory_budget)
+    budget = resolve_budget(memory_budget)
+    provenance = _v.check_bool(provenance, "return_provenance")
     max_out = int(graph.out_degree().max()) if n else 0
     # pieces hold at least one frontier pair, so at least max_out edges; otherwise an eighth of
     # the budget (never more than all edges of all runs)
     work = max(max_out, min(E * num_samples, max(budget, 0) // 8 // _EDGE_ITEM_BYTES))
-    fixed = work * _EDGE_ITEM_BYTES + 8 * E  # + float64 copy of the weights
+    # + float64 copy of the weights, + the result arrays allocated before the first chunk
+    fixed = work * _EDGE_ITEM_BYTES + 8 * E + _result_bytes(num_samples, n, provenance)
     per_run = n * (_NODE_BYTES + (_PROV_BYTES if provenance else 0))
     chunk = plan_chunks(num_samples, max(per_run, 1), budget, fixed_bytes=fixed, what=what)
     return chunk, max(work, 1)
+
+
+def _result_bytes(num_samples: int, n: int, provenance: bool) -> int:
+    """Bytes of a call's outputs, allocated before the first chunk.
+
+    Per-run counts (spreads, blocked: int64), per-node counts (active, blocked: int64, with a
+    float copy) beyond :data:`~influence_gpu.diffusion._common.RESULT_ALLOWANCE`, and the
+    ``[R, n]`` provenance outputs (int32 step + int64 parent) in full.
+    """
+    return (num_samples * n * 12 if provenance else 0) + charge_results(num_samples * 16 + n * 48)
 
 
 def _frontier_pieces(

@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from influence_gpu.diffusion._common import check_num_samples, plan_chunks
+from influence_gpu.diffusion._common import charge_results, check_num_samples, plan_chunks
 from influence_gpu.diffusion.results import SpreadResult
 from influence_gpu.diffusion.temporal import _seed_ids
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
@@ -189,7 +189,8 @@ def simulate_signed(
     seeds = _seed_ids(graph, seeds)
     n, E = graph.num_nodes, graph.num_edges
     # double cover: 2E arcs (float64 data, int32/64 indices, sort order) + per-node arrays
-    plan_chunks(1, 2 * E * 40 + 2 * n * 48, memory_budget, what="signed first-arrival")
+    plan_chunks(1, 2 * E * 40 + 2 * n * 48, memory_budget,
+                fixed_bytes=charge_results(num_samples * 8), what="signed first-arrival")
     state, distance = signed_first_arrival(
         graph, seeds, seed_states=seed_states, tie_break=tie_break
     )

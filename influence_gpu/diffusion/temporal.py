@@ -43,8 +43,10 @@ from typing import Any
 
 import torch
 
+from influence_gpu import validation as _v
 from influence_gpu.diffusion._common import (
     as_seed_tensor,
+    charge_results,
     check_num_samples,
     draw_key,
     hash_uniform,
@@ -64,21 +66,7 @@ _BYTES_PER_EXPANSION = 96
 def _seed_ids(graph: DiffusionGraph, seeds: Any) -> torch.Tensor:
     """Return internal ids ``[k]``: tensors are taken as internal ids, anything else as labels."""
     if isinstance(seeds, torch.Tensor):
-        ids = seeds.reshape(-1)
-        if ids.is_floating_point() or ids.dtype == torch.bool:
-            raise TypeError(f"seeds must be an integer tensor, got dtype {ids.dtype}")
-        ids = ids.long().to(graph.device)
-        if ids.numel():
-            lo, hi = int(ids.min()), int(ids.max())
-            if lo < 0 or hi >= graph.num_nodes:
-                bad = lo if lo < 0 else hi
-                raise ValueError(
-                    f"seeds contains node {bad}, out of range for a graph with "
-                    f"{graph.num_nodes} nodes"
-                )
-            if torch.unique(ids).numel() != ids.numel():
-                raise ValueError("seeds contains a node more than once")
-        return ids
+        return _v.check_node_ids(seeds, graph.num_nodes, "seeds", device=graph.device)
     return as_seed_tensor(graph, seeds, "seeds")
 
 
@@ -323,6 +311,9 @@ def simulate_temporal_ic(
 
     per_run = n * (8 * 3 + 1) + (n * (8 * 3 + 4 + 8) if return_provenance else 0)
     fixed = tl.num_contacts * 24 + E * 16 + EXPAND_BATCH * _BYTES_PER_EXPANSION
+    # the result arrays: spreads and node counts (the [R, n] provenance outputs are charged
+    # per run, with the chunk that makes them)
+    fixed += charge_results(num_samples * 8 + n * 16)
     chunk = plan_chunks(num_samples, per_run, memory_budget, fixed_bytes=fixed, what="temporal IC")
 
     spreads = torch.empty(num_samples, dtype=torch.long, device=device)

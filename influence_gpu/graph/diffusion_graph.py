@@ -16,6 +16,7 @@ The reverse CSR over in-edges is built on first use and cached. Original node la
 from __future__ import annotations
 
 import hashlib
+import numbers
 import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -24,18 +25,33 @@ import torch
 
 from influence_gpu.typing import DeviceLike
 
-__all__ = ["DiffusionGraph"]
+__all__ = ["DiffusionGraph", "edge_index_hash"]
 
 _EDGE_FIELDS = ("edge_prob", "edge_count", "edge_sign", "edge_delay")
 
 
+def _tensor_of(x: Any, name: str, dtype: torch.dtype | None = None, device: Any = None
+               ) -> torch.Tensor:
+    """``torch.as_tensor`` with a ``TypeError`` / ``ValueError`` naming ``name`` on failure."""
+    try:
+        return torch.as_tensor(x, dtype=dtype, device=device)
+    except (RuntimeError, OverflowError, TypeError, ValueError) as err:
+        if "overflow" in str(err).lower() or isinstance(err, OverflowError):
+            raise ValueError(f"{name} holds a value outside the int64 range") from None
+        raise TypeError(f"{name} must hold numbers, got {type(x).__name__} ({err})") from None
+
+
 def _as_long(x: Any, name: str) -> torch.Tensor:
-    t = torch.as_tensor(x)
+    t = _tensor_of(x, name)
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         if t.numel() and t.is_floating_point() and torch.equal(t, t.round()):
+            if float(t.abs().max()) >= 2.0**63:
+                raise ValueError(f"{name} holds a value outside the int64 range")
             t = t.long()
         else:
             raise TypeError(f"{name} must hold integers, got dtype {t.dtype}")
+    if t.dtype == getattr(torch, "uint64", None) and t.numel() and int(t.max()) > 2**63 - 1:
+        raise ValueError(f"{name} holds a value outside the int64 range")
     return t.long()
 
 
@@ -48,6 +64,65 @@ def _check_prob(edge_prob: torch.Tensor, name: str = "edge_prob") -> None:
     if lo < 0.0 or hi > 1.0:
         bad = edge_prob[(edge_prob < 0) | (edge_prob > 1)][0].item()
         raise ValueError(f"{name} must lie in [0, 1]; found {bad!r} (range [{lo}, {hi}])")
+
+
+def _check_distinct_labels(labels: list[Any]) -> None:
+    """Refuse unhashable or repeated node labels (a repeated label would name one node only)."""
+    try:
+        seen: dict[Any, int] = {}
+        for i, lab in enumerate(labels):
+            if isinstance(lab, bool):
+                key: Any = ("bool", lab)  # True == 1 in a dict: keep them apart for this check
+            else:
+                key = lab
+            j = seen.setdefault(key, i)
+            if j != i:
+                raise ValueError(
+                    f"node_labels must be distinct: {lab!r} labels nodes {j} and {i}"
+                )
+    except TypeError:
+        raise TypeError(
+            f"node_labels must be hashable, got {type(labels[i]).__name__} {labels[i]!r}"
+        ) from None
+
+
+def _structure_digest(num_nodes: int, rowptr: torch.Tensor, col: torch.Tensor) -> str:
+    h = hashlib.sha256(b"influence_gpu structure v1")
+    h.update(str(int(num_nodes)).encode())
+    for t in (rowptr, col):
+        h.update(t.detach().cpu().long().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def edge_index_hash(edge_index: Any, num_nodes: int) -> str:
+    """:meth:`DiffusionGraph.structure_hash` of the graph ``edge_index`` / ``num_nodes`` give.
+
+    The arcs are made canonical first (sorted, duplicates merged, self-loops dropped), as
+    :meth:`DiffusionGraph.from_edge_index` does, but without its warnings, so a model's own
+    deduplicated copy of its arcs hashes like the edge list it was built from.
+
+    Args:
+        edge_index: ``[2, M]`` integer arcs (row 0 = source).
+        num_nodes: ``n``.
+
+    Returns:
+        A hex SHA-256 digest.
+
+    Raises:
+        TypeError / ValueError: as :meth:`DiffusionGraph.from_edge_index` for a bad edge list.
+    """
+    ei = _as_long(edge_index, "edge_index").cpu()
+    if ei.dim() != 2 or ei.size(0) != 2:
+        raise ValueError(f"edge_index must have shape [2, M], got {tuple(ei.shape)}")
+    n = int(num_nodes)
+    src, dst = ei[0], ei[1]
+    keep = src != dst
+    key = torch.unique(src[keep] * n + dst[keep])
+    s = torch.div(key, n, rounding_mode="floor")
+    rowptr = torch.zeros(n + 1, dtype=torch.long)
+    if key.numel():
+        rowptr[1:] = torch.cumsum(torch.bincount(s, minlength=n), 0)
+    return _structure_digest(n, rowptr, key - s * n)
 
 
 class DiffusionGraph:
@@ -117,6 +192,7 @@ class DiffusionGraph:
             node_labels = list(node_labels)
             if len(node_labels) != n:
                 raise ValueError(f"node_labels has {len(node_labels)} entries, graph has {n} nodes")
+            _check_distinct_labels(node_labels)
             if node_labels == list(range(n)):
                 node_labels = None
         self.node_labels: list[Hashable] | None = node_labels
@@ -176,6 +252,9 @@ class DiffusionGraph:
         max_id = int(ei.max()) if m else -1
         if num_nodes is None:
             num_nodes = len(node_labels) if node_labels is not None else max_id + 1
+        elif isinstance(num_nodes, bool) or not isinstance(num_nodes, numbers.Integral):
+            raise TypeError(f"{source}: num_nodes must be an integer, got {num_nodes!r}")
+        num_nodes = int(num_nodes)
         if num_nodes < 1:
             raise ValueError(f"{source}: graph is empty (no nodes)")
         if max_id >= num_nodes:
@@ -188,7 +267,16 @@ class DiffusionGraph:
         def per_row(x: Any, name: str, dtype: torch.dtype) -> torch.Tensor | None:
             if x is None:
                 return None
-            t = torch.as_tensor(x, dtype=dtype, device=device).reshape(-1)
+            t = _tensor_of(x, f"{source}: {name}", device=device)
+            if t.dtype == torch.bool or t.is_complex() or not (
+                t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32,
+                                                     torch.int64, torch.uint8)
+            ):
+                raise TypeError(f"{source}: {name} must hold real numbers, got dtype {t.dtype}")
+            if dtype == torch.long and t.is_floating_point():
+                if t.numel() and not torch.equal(t, t.round()):
+                    raise ValueError(f"{source}: {name} must hold integers")
+            t = t.to(dtype).reshape(-1)
             if t.numel() != m:
                 raise ValueError(f"{source}: {name} has {t.numel()} entries, edge_index has {m}")
             return t
@@ -201,11 +289,15 @@ class DiffusionGraph:
             bad = sign[(sign != 1) & (sign != -1)][0].item()
             raise ValueError(f"{source}: edge_sign must be +1 or -1, found {bad}")
         delay = per_row(edge_delay, "edge_delay", torch.float64)
+        if delay is not None and m and not bool(torch.isfinite(delay).all()):
+            raise ValueError(f"{source}: edge_delay must be finite, found NaN or inf")
         if delay is not None and m and float(delay.min()) < 0:
             raise ValueError(
                 f"{source}: edge_delay must be non-negative, found {float(delay.min())}"
             )
         etime = per_row(edge_time, "edge_time", torch.float64)
+        if etime is not None and m and bool(torch.isnan(etime).any()):
+            raise ValueError(f"{source}: edge_time contains NaN")
 
         src, dst = ei[0], ei[1]
         if not directed:
@@ -505,7 +597,18 @@ class DiffusionGraph:
                 self._label_index = {lab: i for i, lab in enumerate(self.node_labels)}
             ids = []
             for x in items:
-                i = self._label_index.get(x)
+                try:
+                    i = self._label_index.get(x)
+                except TypeError:
+                    raise TypeError(f"{name} contains {x!r}, which is not hashable") from None
+                if i is not None and isinstance(x, (bool, float)) and (
+                    type(self.node_labels[i]) is not type(x)
+                ):
+                    # True == 1 and 1.0 == 1 in a dict: a bool or a float names no int label
+                    raise TypeError(
+                        f"{name} contains {x!r} ({type(x).__name__}), but the node labelled "
+                        f"{self.node_labels[i]!r} is a {type(self.node_labels[i]).__name__}"
+                    )
                 if i is None and isinstance(x, str):
                     # labels read from files are ints when they parse as ints
                     try:
@@ -570,6 +673,15 @@ class DiffusionGraph:
             if t is not None:
                 h.update(t.detach().cpu().contiguous().numpy().tobytes())
         return h.hexdigest()
+
+    def structure_hash(self) -> str:
+        """SHA-256 of the arcs alone (``num_nodes``, ``rowptr``, ``col``; no per-edge values).
+
+        What identifies the graph a model learned from cascades is built on (its ``edge_index``
+        and ``num_nodes``): equal to :func:`edge_index_hash` of any edge list that gives this
+        graph's arcs, duplicates and self-loops aside.
+        """
+        return _structure_digest(self.num_nodes, self.rowptr, self.col)
 
     def __repr__(self) -> str:
         extras = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import os
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = ["load_graph", "read_edgelist", "read_gml", "read_temporal", "read_sig
 FORMATS = ("edgelist", "gml", "temporal", "signed")
 
 _COMMENT = ("#", "%")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _HEADER_WORDS = {
     "source", "target", "src", "dst", "from", "to", "u", "v", "i", "j", "node", "node1", "node2",
     "nodeid", "fromnodeid", "tonodeid", "id1", "id2", "weight", "rating", "sign", "time",
@@ -36,17 +38,57 @@ _HEADER_WORDS = {
 
 
 # ---------------------------------------------------------------------------- low-level parsing
-def _read_text(path: Path) -> str:
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:
-        data = f.read()
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when it starts with the gzip magic.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: ``"path: ..."`` for a truncated or corrupt ``.gz`` file, a folder, or an
+            unreadable file.
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a graph file")
     try:
-        return data.decode("utf-8")
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        if magic != b"\x1f\x8b":
+            with open(path, "rb") as f:
+                return f.read()
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except EOFError:
+        raise ValueError(
+            f"{path}: truncated gzip file (it ends before the end of the compressed stream)"
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as err:
+        raise ValueError(f"{path}: corrupt gzip file ({err})") from None
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read the file ({err})") from None
+
+
+def _read_text(path: Path) -> str:
+    """The file as text: UTF-8 (a leading byte-order mark is dropped), plain or gzipped.
+
+    Raises:
+        ValueError: ``"path:line: ..."`` for bytes that are not UTF-8 text or a NUL byte (a
+            binary file), and everything :func:`_read_bytes` refuses.
+    """
+    data = _read_bytes(path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise ValueError(f"{path}:{line}: not UTF-8 text ({e.reason})") from None
+        raise ValueError(f"{path}:{line}: not UTF-8 text ({e.reason}); is it a binary file?"
+                         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ValueError(f"{path}:{line}: NUL byte in the file; is it a binary file?")
+    return text
 
 
 def _is_int(tok: str) -> bool:
@@ -115,6 +157,8 @@ class _Table:
         if len(body) < 2 or not self.comma:
             return False
         second = self._split(body[1])
+        if len(second) < 2:
+            return False
         ids_named = not _is_int(first[0]) and not _is_int(first[1])
         ids_next = _is_int(second[0]) and _is_int(second[1])
         return ids_named and ids_next
@@ -132,6 +176,14 @@ class _Table:
             except (ValueError, OverflowError):
                 flat = raw.reshape(-1)
                 good = np.fromiter((_is_int(t) for t in flat), dtype=bool, count=flat.size)
+                if good.all():  # integers, but one of them does not fit int64
+                    big = next(i for i, t in enumerate(flat)
+                               if not _INT64_MIN <= int(t) <= _INT64_MAX)
+                    raise self.fail(
+                        big // 2,
+                        f"node id {str(flat[big])!r} is outside the int64 range "
+                        "(pass labels='str' to read ids as names)",
+                    ) from None
                 bad = int(np.flatnonzero(~good)[0])
                 if labels == "int" or good.any():
                     hint = "" if labels == "int" else " (pass labels='str' to read names)"
@@ -411,9 +463,11 @@ def read_gml(
     import networkx as nx
 
     path = Path(path)
+    text = _read_text(path)  # missing, folder, gzip, encoding and binary errors, named
     try:
-        G = nx.read_gml(path, label="id")
-    except (nx.NetworkXError, ValueError, SyntaxError) as e:
+        G = nx.parse_gml(text.splitlines(), label="id")
+    except (nx.NetworkXError, ValueError, SyntaxError, KeyError, TypeError, IndexError,
+            AttributeError, RecursionError) as e:
         raise ValueError(f"{path}: cannot parse GML: {e}") from None
     if directed is None:
         directed = G.is_directed()

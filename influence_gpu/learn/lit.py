@@ -18,7 +18,7 @@ import torch
 from lightning.pytorch import LightningModule
 from torchmetrics.classification import BinaryAccuracy
 
-from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.graph.diffusion_graph import DiffusionGraph, edge_index_hash
 from influence_gpu.learn.networks import LTNN, RWNN
 
 __all__ = ["LTNNLitModule", "RWNNLitModule"]
@@ -85,9 +85,29 @@ class _CascadeLitModule(LightningModule):
             return torch.optim.Adam(self.parameters(), lr=1e-3)
         return factory(params=self.parameters())
 
+    #: :func:`~influence_gpu.graph.diffusion_graph.edge_index_hash` of the graph the network
+    #: is built on (``None``: restored from a checkpoint written before hashes were saved).
+    graph_hash: str | None = None
+    #: short model name saved in checkpoints (``"ltnn"`` / ``"rwnn"``).
+    kind: str = ""
+
+    def _record_graph(self, edge_index: torch.Tensor | None, num_nodes: int) -> None:
+        self.graph_hash = None if edge_index is None else edge_index_hash(edge_index, num_nodes)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """Record the class, so a checkpoint can be reloaded without knowing it."""
+        """Record the class, the model kind and the graph's hash in the checkpoint.
+
+        The class lets a checkpoint be reloaded without knowing it; ``graph_hash`` (the
+        :func:`~influence_gpu.graph.diffusion_graph.edge_index_hash` of the ``edge_index`` /
+        ``num_nodes`` the network was built on) lets a reader refuse it on another graph.
+        """
         checkpoint["influence_gpu_class"] = f"{type(self).__module__}.{type(self).__qualname__}"
+        checkpoint["model_kind"] = self.kind
+        checkpoint["graph_hash"] = self.graph_hash
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Restore the graph hash (``None`` for checkpoints written before it was saved)."""
+        self.graph_hash = checkpoint.get("graph_hash", self.graph_hash)
 
     def to_diffusion_graph(self) -> DiffusionGraph:
         """The learned influence weights as an LT :class:`DiffusionGraph` (in-sums <= 1)."""
@@ -108,6 +128,8 @@ class LTNNLitModule(_CascadeLitModule):
         optimizer: a partial optimizer (``torch.optim.Adam`` with ``lr``), ``None`` = Adam 1e-3.
     """
 
+    kind = "ltnn"
+
     def __init__(
         self,
         num_nodes: int,
@@ -122,6 +144,7 @@ class LTNNLitModule(_CascadeLitModule):
         super().__init__()
         self.net = LTNN(num_nodes, edge_index, num_edges, theta=theta, normalize=normalize,
                         temperature=temperature, init=init)
+        self._record_graph(edge_index, num_nodes)
         self._optimizer_factory = optimizer
         self.save_hyperparameters(ignore=["edge_index", "optimizer"], logger=False)
         self.hparams["num_edges"] = self.net.num_edges
@@ -146,6 +169,8 @@ class RWNNLitModule(_CascadeLitModule):
         optimizer: partial optimizer, ``None`` = Adam 1e-3.
     """
 
+    kind = "rwnn"
+
     def __init__(
         self,
         num_nodes: int,
@@ -166,6 +191,7 @@ class RWNNLitModule(_CascadeLitModule):
                         normalize=normalize, temperature=temperature, init=init,
                         batch_size=batch_size, max_memory=max_memory,
                         verbose=edge_index is not None)
+        self._record_graph(edge_index, num_nodes)
         self._optimizer_factory = optimizer
         self.save_hyperparameters(ignore=["edge_index", "optimizer"], logger=False)
         self.hparams["num_edges"] = self.net.num_edges

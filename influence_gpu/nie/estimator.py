@@ -181,7 +181,14 @@ def _read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
         raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "nie" not in ckpt:
-        raise ValueError(f"{path}: not an NIE checkpoint (no 'state_dict' / 'nie' entries)")
+        kind = ckpt.get("model_kind") or ckpt.get("influence_gpu_class") if isinstance(
+            ckpt, dict) else None
+        what = f", it holds a {kind} model" if kind else ""
+        raise ValueError(
+            f"{path}: not an NIE checkpoint (no 'state_dict' / 'nie' entries{what})"
+        )
+    if not isinstance(ckpt["nie"], dict) or not isinstance(ckpt["state_dict"], dict):
+        raise ValueError(f"{path}: damaged NIE checkpoint ('nie' / 'state_dict' are not mappings)")
     return ckpt
 
 
@@ -237,13 +244,21 @@ class NIE:
                 f"{str(want)[:12]}..., this graph {have[:12]}...); train an NIE on this graph"
             )
         cfg = ckpt["nie"]
-        # checkpoints written before ensembles held one MLP
-        net = build_nie_net(cfg["in_features"], cfg["hidden_dims"], cfg.get("num_members", 1))
-        state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
-        net.load_state_dict(state)
+        try:
+            # checkpoints written before ensembles held one MLP
+            net = build_nie_net(cfg["in_features"], cfg["hidden_dims"],
+                                cfg.get("num_members", 1))
+            state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items()
+                     if k.startswith("net.")}
+            net.load_state_dict(state)
+            h = int(cfg["h"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            raise ValueError(
+                f"{ckpt_path}: damaged NIE checkpoint, cannot rebuild the network "
+                f"({type(err).__name__}: {str(err)[:300]})"
+            ) from None
         # checkpoints written before weight_rule was saved used paper B's Alg. 1
-        return cls(net, graph, h=int(cfg["h"]), stats=stats,
-                   weight_rule=cfg.get("weight_rule", "alg1"))
+        return cls(net, graph, h=h, stats=stats, weight_rule=cfg.get("weight_rule", "alg1"))
 
     @torch.no_grad()
     def predict(self, false_ids: torch.Tensor, true_sets: Sequence[torch.Tensor]) -> torch.Tensor:

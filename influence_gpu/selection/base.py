@@ -15,13 +15,13 @@ so an app builds a selector with ``hydra.utils.instantiate`` and nothing else na
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 
+from influence_gpu import validation as _v
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 
 __all__ = [
@@ -128,39 +128,20 @@ def check_graph(graph: Any) -> DiffusionGraph:
     return graph
 
 
-def check_k(k: Any, available: int | None = None, what: str = "num_nodes") -> int:
-    """``k`` as an int in ``[1, available]`` (numpy integers accepted).
-
-    Raises:
-        TypeError: ``k`` is not an integer (bools and floats refused).
-        ValueError: ``k < 1`` or ``k > available``.
-    """
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an integer, got {k!r}")
-    k = int(k)
-    if available is not None and (k < 1 or k > available):
-        raise ValueError(f"k must be between 1 and {what}={available}, got {k}")
-    if k < 1:
-        raise ValueError(f"k must be a positive integer, got {k}")
-    return k
+#: ``k`` as an int in ``[1, available]``; the rule lives in :mod:`influence_gpu.validation`.
+check_k = _v.check_k
 
 
 def check_ids(graph: DiffusionGraph, ids: Any, name: str) -> torch.Tensor:
     """Internal ids ``[m]`` (int64 on the graph's device), range-checked; ``None`` -> empty.
 
+    Repeats are allowed here (callers that need distinct ids deduplicate or check).
+
     Raises:
-        TypeError: float or bool ids.
-        ValueError: an id outside ``[0, num_nodes)``.
+        TypeError: float, bool or non-numeric ids.
+        ValueError: an id outside ``[0, num_nodes)`` (or outside int64).
     """
-    t = torch.as_tensor(ids if ids is not None else [], device=graph.device)
-    if t.numel() == 0:
-        return torch.zeros(0, dtype=torch.long, device=graph.device)
-    if t.is_floating_point() or t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer node ids, got dtype {t.dtype}")
-    t = t.long().reshape(-1)
-    if int(t.min()) < 0 or int(t.max()) >= graph.num_nodes:
-        raise ValueError(f"{name} has a node id out of range for num_nodes={graph.num_nodes}")
-    return t
+    return _v.check_node_ids(ids, graph.num_nodes, name, device=graph.device, unique=False)
 
 
 def make_result(

@@ -40,6 +40,7 @@ from influence_gpu.selection.blocking_baselines import (
     ProximityBlocking,
     RandomBlocking,
     candidate_list,
+    note_short_of_k,
 )
 from influence_gpu.selection.lazy_greedy import lazy_greedy
 from influence_gpu.selection.oracles import BlockedInfluenceOracle, NIEOracle
@@ -95,7 +96,8 @@ class NIECELF(Selector):
         """Choose up to ``k`` truth seeds against ``false_seeds`` (internal ids).
 
         ``graph`` must be the NIE's graph (``None`` means that one); ``generator`` is unused
-        (the NIE is deterministic).
+        (the NIE is deterministic). ``k`` above the number of candidates: all candidates, with a
+        warning, ``finished=False`` and ``extra["short_of_k"]``.
 
         Raises:
             ValueError: bad ``k``, ids or candidates, or another graph than the NIE's.
@@ -118,11 +120,12 @@ class NIECELF(Selector):
         trace = lazy_greedy(k, cand, NIEOracle(self.nie, f), batch_size=self.batch_size,
                             mode="celf" if self.lazy else "greedy", time_limit=self.time_limit,
                             progress=self.progress, desc="nie-celf")
-        return make_result(graph, self.name, trace.chosen, t0,
-                           prefix_objective=trace.prefix_values,
-                           prefix_seconds=trace.prefix_seconds, finished=trace.finished,
-                           evaluations=trace.evaluations, oracle_calls=trace.calls,
-                           extra={"num_candidates": len(cand)})
+        res = make_result(graph, self.name, trace.chosen, t0,
+                          prefix_objective=trace.prefix_values,
+                          prefix_seconds=trace.prefix_seconds, finished=trace.finished,
+                          evaluations=trace.evaluations, oracle_calls=trace.calls,
+                          extra={"num_candidates": len(cand)})
+        return note_short_of_k(res, k, len(cand))
 
 
 class MCSCELF(Selector):
@@ -163,6 +166,9 @@ class MCSCELF(Selector):
                generator: torch.Generator | int | None = None) -> SelectionResult:
         """Choose up to ``k`` truth seeds against ``false_seeds`` (internal ids).
 
+        ``k`` above the number of candidates: all candidates, with a warning,
+        ``finished=False`` and ``extra["short_of_k"]``.
+
         Raises:
             ValueError: bad ``k``, ids, candidates or ``num_samples``.
         """
@@ -174,19 +180,21 @@ class MCSCELF(Selector):
         oracle = BlockedInfluenceOracle(graph, f, self.num_samples, key, self.memory_budget)
         trace = lazy_greedy(k, cand, oracle, batch_size=self.batch_size,
                             time_limit=self.time_limit, progress=self.progress, desc="mcs-celf")
-        return make_result(graph, self.name, trace.chosen, t0,
-                           prefix_objective=trace.prefix_values,
-                           prefix_seconds=trace.prefix_seconds, finished=trace.finished,
-                           evaluations=trace.evaluations, oracle_calls=trace.calls,
-                           extra={"num_candidates": len(cand), "num_samples": self.num_samples,
-                                  "key": key})
+        res = make_result(graph, self.name, trace.chosen, t0,
+                          prefix_objective=trace.prefix_values,
+                          prefix_seconds=trace.prefix_seconds, finished=trace.finished,
+                          evaluations=trace.evaluations, oracle_calls=trace.calls,
+                          extra={"num_candidates": len(cand), "num_samples": self.num_samples,
+                                 "key": key})
+        return note_short_of_k(res, k, len(cand))
 
 
 class RRCELF(Selector):
     """RR-CELF: greedy max coverage over the blocking RR sketch (paper B's sketch peer).
 
     Samples ``num_sets`` blocking RR sets
-    (:func:`~influence_gpu.rr.blocking.sample_blocking_rr_sets`), then picks, ``k`` times, the candidate covering most still-uncovered sets
+    (:func:`~influence_gpu.rr.blocking.sample_blocking_rr_sets`), then picks, ``k`` times, the
+    candidate covering most still-uncovered sets
     (:func:`~influence_gpu.rr.coverage.max_coverage`; exact gains, ties to the lowest id). The
     objective is ``n / theta * #covered``, an unbiased estimate of ``f(S_T | S_F)``.
 
@@ -213,7 +221,9 @@ class RRCELF(Selector):
                generator: torch.Generator | int | None = None) -> SelectionResult:
         """Choose up to ``k`` truth seeds against ``false_seeds`` (internal ids).
 
-        ``extra["sketch_seconds"]`` is the time spent sampling the sketch.
+        ``extra["sketch_seconds"]`` is the time spent sampling the sketch. ``k`` above the
+        number of candidates: all candidates, with a warning, ``finished=False`` and
+        ``extra["short_of_k"]``.
 
         Raises:
             ValueError: bad ``k``, ids, candidates or ``num_sets``.
@@ -232,9 +242,10 @@ class RRCELF(Selector):
         ids, covered = max_coverage(sketch, min(k, len(cand)), candidates=cand)
         values = [graph.num_nodes * float(c) / sketch.num_sets for c in covered]
         now = time.perf_counter() - t0
-        return make_result(graph, self.name, ids, t0, prefix_objective=values,
-                           prefix_seconds=[now] * len(ids),
-                           evaluations=len(ids) * len(cand), extra=extra)
+        res = make_result(graph, self.name, ids, t0, prefix_objective=values,
+                          prefix_seconds=[now] * len(ids),
+                          evaluations=len(ids) * len(cand), extra=extra)
+        return note_short_of_k(res, k, len(cand))
 
 
 def reestimate(

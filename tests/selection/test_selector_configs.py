@@ -35,3 +35,10 @@ def test_selector_config_returns_k_distinct_seeds_on_karate(name, tmp_path):
     assert len(res.prefix_seconds) == 5 and res.finished and res.method
     if name != "random":  # the two club leaders are the obvious first picks
         assert res.ids[0] in (0, 33)
+
+
+@pytest.mark.parametrize("name", SELECTORS)
+def test_selector_config_lands_under_selectors_name(name, tmp_path):
+    # `evaluate.py selector=[a,b]` relies on each file's package line
+    cfg = compose_app("evaluate", [f"selector=[{name}]", "task=spread"], tmp_path)
+    assert list(cfg.selectors) == [name] and "_target_" in cfg.selectors[name]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.graph.diffusion_graph import DiffusionGraph, edge_index_hash
 from influence_gpu.learn.mip.problem import (
     NodeResult,
     _solve_task,
@@ -434,6 +434,8 @@ class _MIPModel:
                   if isinstance(v, (int, float, str, bool)) or v is None}
         torch.save({
             "influence_gpu_class": _class_path(type(self)),
+            "model_kind": self.name,
+            "graph_hash": self.graph_hash,
             "hparams": self._hparams(),
             "edge_index": self.edge_index.clone(),
             "term_weight": self.term_weight.clone(),
@@ -441,26 +443,54 @@ class _MIPModel:
         }, path)
         return path
 
+    @property
+    def graph_hash(self) -> str:
+        """:func:`~influence_gpu.graph.diffusion_graph.edge_index_hash` of the candidate graph.
+
+        Saved with the fitted weights, so a reader can refuse the model on another graph.
+        """
+        if getattr(self, "_graph_hash", None) is None:
+            self._graph_hash = edge_index_hash(self.edge_index, self.num_nodes)
+        return self._graph_hash
+
     @classmethod
     def load(cls, path: str | Path) -> _MIPModel:
         """Rebuild a model written by :meth:`save` (fitted weights included).
 
         Raises:
             FileNotFoundError: no file at ``path``.
-            ValueError: the file holds another model class or a weight vector of the wrong size.
+            ValueError: ``"path: ..."`` for a file that is not a readable model file (truncated,
+                foreign, missing entries), holds another model class, a weight vector of the
+                wrong size, or a graph hash that does not match its own arcs (corrupt).
         """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"MIP model file not found: {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+            raise ValueError(f"{path}: not a readable MIP model file ({type(err).__name__}: "
+                             f"{err})") from None
+        if not isinstance(state, dict):
+            raise ValueError(f"{path}: not a MIP model file (holds a {type(state).__name__})")
         want = _class_path(cls)
         if state.get("influence_gpu_class") != want:
             raise ValueError(f"path {path} holds {state.get('influence_gpu_class')!r}, not {want}")
-        model = cls(state["edge_index"], progress=False, **state["hparams"])
+        missing = [k for k in ("hparams", "edge_index", "term_weight") if k not in state]
+        if missing:
+            raise ValueError(f"{path}: incomplete MIP model file (no {', '.join(missing)})")
+        try:
+            model = cls(state["edge_index"], progress=False, **state["hparams"])
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{path}: cannot rebuild the model ({err})") from None
         weight = torch.as_tensor(state["term_weight"], dtype=torch.float64)
         if weight.shape != model.term_weight.shape:
             raise ValueError(f"path {path}: {weight.numel()} weights for a model with "
                              f"{model.num_weights}")
+        saved = state.get("graph_hash")
+        if saved is not None and saved != model.graph_hash:
+            raise ValueError(f"{path}: corrupt MIP model file (graph_hash {str(saved)[:12]}... "
+                             f"does not match its arcs, {model.graph_hash[:12]}...)")
         model.term_weight = weight
         model.metrics = dict(state.get("metrics") or {})
         return model
