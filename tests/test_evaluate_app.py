@@ -125,3 +125,21 @@ def test_evaluate_script_subprocess(tmp_path):
     assert saved["output_dir"] == str(tmp_path)
     assert (tmp_path / "spread_vs_k.png").exists()
     assert "celf" in stdout and "degree" in stdout  # the printed table
+
+
+@pytest.mark.parametrize("model", ["minimum_threshold", "multiplication_threshold"])
+def test_threshold_models_report_blocked_counts(model, tmp_path):
+    from influence_gpu.apps import select, spread
+
+    over = [*TINY, f"diffusion={model}", "graph.probabilities.scheme=lt_weights",
+            "selector=[degree,random]", "plot=false", "diffusion.num_samples=50"]
+    m = select.run(make_cfg(over, tmp_path))
+    for name in ("degree", "random"):
+        r = m["methods"][name]
+        assert len(r["blocked"]) == len(r["spread"]) == len(r["blocked_stderr"])
+        # active + blocked can never exceed the node count
+        assert all(a + b <= m["graph"]["num_nodes"] + 1e-9 for a, b in
+                   zip(r["spread"], r["blocked"], strict=True))
+        assert f"{name}/blocked@{m['k']}" in m["summary"]
+    s = spread.run(make_cfg([*over, "task=spread", "seeds=[0,1]"], tmp_path))
+    assert s["blocked"] >= 0 and s["blocked_stderr"] >= 0

@@ -84,15 +84,24 @@ def _compare(cfg: DictConfig, graph: DiffusionGraph, diffusion: Any, out_dir: Pa
         res = selector.select(graph, k, generator=make_generator(int(cfg.seed), graph.device))
         # Re-estimate every prefix on fresh worlds (another seed): no selection bias, and the
         # same worlds for every method (common random numbers across methods for IC).
-        oracle = SpreadOracle(
-            graph, instantiate(cfg.diffusion),
-            generator=make_generator(int(cfg.seed) + 1, graph.device),
-        )
-        means, stderrs = oracle.estimate([res.ids[: i + 1] for i in range(len(res.ids))])
+        prefixes = [res.ids[: i + 1] for i in range(len(res.ids))]
+        gen = make_generator(int(cfg.seed) + 1, graph.device)
+        rescore = instantiate(cfg.diffusion)
+        blocked: dict[str, Any] = {}
+        if rescore.blocks:  # threshold models: active and blocked counts of every prefix
+            outs = [rescore.simulate(graph, p, generator=gen) for p in prefixes]
+            spread = [float(o.mean) for o in outs]
+            stderr = [float(o.stderr) for o in outs]
+            blocked = {"blocked": [float(o.blocked_mean) for o in outs],
+                       "blocked_stderr": [float(o.blocked_stderr) for o in outs]}
+        else:
+            means, stderrs = SpreadOracle(graph, rescore, generator=gen).estimate(prefixes)
+            spread, stderr = means.tolist(), stderrs.tolist()
         results[name] = {
             "seeds": [jsonable(s) for s in res.seeds],
-            "spread": means.tolist(),
-            "stderr": stderrs.tolist(),
+            "spread": spread,
+            "stderr": stderr,
+            **blocked,
             "seconds": res.seconds,
             "oracle_calls": res.oracle_calls,
             "evaluations": res.evaluations,
@@ -101,11 +110,12 @@ def _compare(cfg: DictConfig, graph: DiffusionGraph, diffusion: Any, out_dir: Pa
 
     model, num_samples = diffusion.name, diffusion.num_samples
     header = ["k", *methods]
-    rows = [
-        [str(i + 1), *[f"{results[m]['spread'][i]:.2f} ± {results[m]['stderr'][i]:.2f}"
-                       for m in methods]]
-        for i in range(k)
-    ]
+    def cell(m: str, i: int) -> str:
+        r = results[m]
+        text = f"{r['spread'][i]:.2f} ± {r['stderr'][i]:.2f}"
+        return text + (f" (blocked {r['blocked'][i]:.2f})" if "blocked" in r else "")
+
+    rows = [[str(i + 1), *[cell(m, i) for m in methods]] for i in range(k)]
     rows.append(["seconds", *[f"{results[m]['seconds']:.2f}" for m in methods]])
     rows.append(["evaluations", *[str(results[m]["evaluations"]) for m in methods]])
     print(
@@ -120,7 +130,11 @@ def _compare(cfg: DictConfig, graph: DiffusionGraph, diffusion: Any, out_dir: Pa
     out: dict[str, Any] = {
         "k": k,
         "methods": results,
-        "summary": {f"{m}/spread@{k}": results[m]["spread"][-1] for m in methods},
+        "summary": {
+            **{f"{m}/spread@{k}": results[m]["spread"][-1] for m in methods},
+            **{f"{m}/blocked@{k}": results[m]["blocked"][-1] for m in methods
+               if "blocked" in results[m]},
+        },
     }
     if cfg.get("plot", True):
         png = plot_spread_vs_k(

@@ -72,10 +72,16 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     t1 = time.perf_counter()
     res = diffusion.simulate(graph, ids, generator=make_generator(int(cfg.seed), graph.device))
     seconds = time.perf_counter() - t1
+    row = [diffusion.name, f"{res.mean:.3f}", f"{res.stderr:.3f}", f"{seconds:.2f}"]
+    header = ["model", "spread", "stderr", "seconds"]
+    if diffusion.blocks:  # threshold models: the blocked count beside the active one
+        row[3:3] = [f"{res.blocked_mean:.3f}", f"{res.blocked_stderr:.3f}"]
+        header[3:3] = ["blocked", "blocked stderr"]
+        metrics.update(blocked=res.blocked_mean, blocked_stderr=res.blocked_stderr)
     print(
         format_table(
-            [[diffusion.name, f"{res.mean:.3f}", f"{res.stderr:.3f}", f"{seconds:.2f}"]],
-            ["model", "spread", "stderr", "seconds"],
+            [row],
+            header,
             title=f"spread of {len(seeds)} seeds, {res.num_samples} runs, "
             f"graph {cfg.graph.get('name', '')} ({graph.num_nodes} nodes, {graph.num_edges} edges)",
         )

@@ -46,10 +46,12 @@ class Diffusion:
         name: the model's name (``"ic"``, ``"lt"``, ...), as :data:`influence_gpu.api.MODELS`.
         submodular: whether the expected spread is submodular in the seed set (CELF's laziness
             is exact only then; DESIGN 7.1).
+        blocks: whether the model has a blocked state (its results carry ``blocked_mean``).
     """
 
     name: ClassVar[str] = ""
     submodular: ClassVar[bool] = True
+    blocks: ClassVar[bool] = False
 
     def __init__(
         self, num_samples: int = 1000, memory_budget: int | None = None, **options: Any
@@ -190,6 +192,7 @@ class MinimumThreshold(Diffusion):
 
     name = "minimum_threshold"
     submodular = False
+    blocks = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
@@ -203,6 +206,7 @@ class MultiplicationThreshold(Diffusion):
 
     name = "multiplication_threshold"
     submodular = False
+    blocks = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
