@@ -57,6 +57,15 @@ METHODS: dict[str, str] = {
     "kshell": "influence_gpu.selection.heuristics:KShell",
     "random": "influence_gpu.selection.heuristics:RandomSeeds",
     "imm": "influence_gpu.selection.imm:IMM",
+    "kt": "influence_gpu.selection.temporal:KT",
+    "ktim": "influence_gpu.selection.temporal:KTIM",
+    "imit": "influence_gpu.selection.temporal:IMIT",
+    "tim": "influence_gpu.selection.temporal:TIM",
+    "cca": "influence_gpu.selection.temporal:CCA",
+    "spin": "influence_gpu.selection.community:SPIN",
+    "sga": "influence_gpu.selection.community:SGA",
+    "c_spin": "influence_gpu.selection.community:CSPIN",
+    "c_sga": "influence_gpu.selection.community:CSGA",
 }
 
 
@@ -226,7 +235,8 @@ def select_seeds(
         graph: the graph (with probabilities, for simulation-based methods).
         k: number of seeds, ``1 <= k <= num_nodes``.
         method: one of :data:`METHODS` (``celf``, ``celf_pp``, ``greedy``, ``degree``,
-            ``degree_discount``, ``kshell``, ``random``, ``imm``).
+            ``degree_discount``, ``kshell``, ``random``, ``imm``; paper E's ``kt``, ``ktim``,
+            ``imit``, ``tim``, ``cca``; paper D's ``spin``, ``sga``, ``c_spin``, ``c_sga``).
         model: diffusion model of the method (simulation- and sketch-based methods).
         num_samples: Monte Carlo runs per oracle evaluation.
         seed: integer seed or generator.
@@ -256,12 +266,12 @@ def select_seeds(
     kw = {name: method_kwargs.pop(name) for name in list(method_kwargs) if name in params}
     if "memory_budget" in params:
         kw["memory_budget"] = memory_budget
+    if "progress" not in params:
+        method_kwargs.pop("progress", None)  # methods without a progress bar
     if "diffusion" in params:
         kw["diffusion"] = resolve_model(model)(
             num_samples=num_samples, memory_budget=memory_budget, **method_kwargs
         )
-    else:
-        method_kwargs.pop("progress", None)  # the heuristics are instantaneous
     if method_kwargs and "diffusion" not in params:
         raise TypeError(f"method {method!r} takes no option {next(iter(method_kwargs))!r}")
     gen = make_generator(seed, graph.device)

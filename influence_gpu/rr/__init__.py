@@ -4,7 +4,8 @@ An RR set of a uniformly drawn root ``v`` is the set of nodes that reach ``v`` i
 world, so ``sigma(S) = n * P[S meets the RR set]`` (Borgs, Brautbar, Chayes, Lucier 2014) and seed
 selection becomes max coverage over sampled sets (IMM: :class:`influence_gpu.selection.imm.IMM`).
 
-* :class:`RRSampler` / :func:`sample_rr_sets` -- IC reverse searches and LT reverse walks, in
+* :class:`RRSampler` / :func:`sample_rr_sets` -- IC reverse searches, LT reverse walks and the
+  temporal IC reverse latest-activation search (:mod:`influence_gpu.rr.temporal`), in
   batches of torch tensor ops (any device) or in a native C++/OpenMP kernel (CPU), bit-identical
   for the same key;
 * :class:`RRSketch` -- the sets as one int32 CSR, with ``estimate`` / ``coverage`` / ``extend``;

@@ -1,4 +1,8 @@
-"""Batched RR-set samplers for the independent cascade and the linear threshold model.
+"""Batched RR-set samplers for the independent cascade, linear threshold and temporal IC models.
+
+Temporal IC (ICT) sets come from the reverse latest-activation search of
+:mod:`influence_gpu.rr.temporal` (torch, or ``rr_sample_temporal`` of the native kernel, with
+identical sets); the rest of this docstring is about IC and LT.
 
 * **IC** (Borgs et al. 2014): a reverse breadth-first search from a uniformly drawn root, each
   in-arc ``(u, w)`` live with probability ``p(u, w)``. The set holds every node that reaches the
@@ -55,10 +59,16 @@ from influence_gpu.diffusion._common import (
     hash_uniform,
     make_generator,
 )
-from influence_gpu.diffusion.base import Diffusion, IndependentCascade, LinearThreshold
+from influence_gpu.diffusion.base import (
+    Diffusion,
+    IndependentCascade,
+    LinearThreshold,
+    TemporalIC,
+)
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.probabilities import check_lt_weights
 from influence_gpu.rr.sketch import ENTRY_BYTES, RRSketch, sketch_nbytes
+from influence_gpu.rr.temporal import sample_temporal_rr_chunk, temporal_rr_tables
 
 __all__ = ["RRSampler", "sample_rr_sets", "rr_model_of", "BACKENDS"]
 
@@ -74,21 +84,25 @@ _SETS_PER_THREAD = 8192
 _PILOT = 1000
 # visited-bitmap bytes of one torch chunk (at most; less under a small budget)
 _VISITED_BYTES = 1 << 26
+# sets per chunk of the temporal (ICT) reverse search (sparse state: no bitmap)
+_TEMPORAL_CHUNK = 1 << 15
 
 
 def rr_model_of(diffusion: Diffusion | None) -> str:
-    """``"ic"`` or ``"lt"``: the RR sampler that ``diffusion`` needs (``None`` means IC).
+    """``"ic"``, ``"lt"`` or ``"temporal_ic"``: the RR sampler ``diffusion`` needs (``None``: IC).
 
     Raises:
-        TypeError: any other object (RR sets exist here for IC and LT only).
+        TypeError: any other object (RR sets exist here for IC, LT and temporal IC only).
     """
     if diffusion is None or isinstance(diffusion, IndependentCascade):
         return "ic"
     if isinstance(diffusion, LinearThreshold):
         return "lt"
+    if isinstance(diffusion, TemporalIC):
+        return "temporal_ic"
     raise TypeError(
-        "RR sets are implemented for IndependentCascade and LinearThreshold diffusions, got "
-        f"{type(diffusion).__name__}"
+        "RR sets are implemented for IndependentCascade, LinearThreshold and TemporalIC "
+        f"diffusions, got {type(diffusion).__name__}"
     )
 
 
@@ -226,8 +240,10 @@ class RRSampler:
 
     Args:
         graph: the graph with ``edge_prob`` (IC probabilities or LT weights, in-weights <= 1).
-        diffusion: an :class:`~influence_gpu.diffusion.base.IndependentCascade` or
-            :class:`~influence_gpu.diffusion.base.LinearThreshold` (``None``: IC).
+        diffusion: an :class:`~influence_gpu.diffusion.base.IndependentCascade`,
+            :class:`~influence_gpu.diffusion.base.LinearThreshold` or
+            :class:`~influence_gpu.diffusion.base.TemporalIC` (``None``: IC; temporal IC reads
+            its ``start_time`` / ``strict`` options and uses :mod:`influence_gpu.rr.temporal`).
         key: hash key of the stream (drawn from ``generator`` when ``None``).
         generator: torch generator or integer seed for the key.
         backend: ``"auto"`` (the native kernel on CPU when it builds, else torch), ``"torch"`` or
@@ -237,7 +253,8 @@ class RRSampler:
         chunk_size: sets per torch chunk or native call (default: from the budget).
 
     Raises:
-        TypeError: a diffusion other than IC / LT.
+        TypeError: a diffusion other than IC / LT / temporal IC, or temporal IC on a static
+            graph.
         ValueError: unknown backend, ``native`` off the CPU, missing probabilities, LT weights
             summing above 1.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
@@ -264,6 +281,17 @@ class RRSampler:
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         device = graph.device
+        self._temporal = None
+        if self.model == "temporal_ic":  # the simulator's start_time / strict options
+            if not graph.is_temporal:
+                raise TypeError(
+                    "on a static graph RR sets exist for IndependentCascade and LinearThreshold "
+                    "diffusions; TemporalIC needs a temporal graph (contact times per arc)"
+                )
+            opts = diffusion.options
+            self._temporal = temporal_rr_tables(
+                graph, opts.get("start_time"), bool(opts.get("strict", False))
+            )
         if backend == "native":
             if device.type != "cpu":
                 raise ValueError(f"backend='native' runs on the CPU; the graph is on {device}")
@@ -417,6 +445,10 @@ class RRSampler:
         total_entries, done = sketch.num_entries, 0
         step = self.chunk_size or (_NATIVE_CHUNK if self.backend == "native" else None)
         fn = self._native_chunk if self.backend == "native" else self._torch_chunk
+        if self._temporal is not None:
+            step = self.chunk_size or (_NATIVE_CHUNK if self.backend == "native" else
+                                       _TEMPORAL_CHUNK)
+            fn = self._temporal_native_chunk if self.backend == "native" else self._temporal_chunk
         if step is None:  # torch: a visited bitmap of c * n bytes per chunk
             bitmap = min(_VISITED_BYTES, self.memory_budget // 8)
             step = max(1, int(bitmap) // self.graph.num_nodes)
@@ -485,6 +517,27 @@ class RRSampler:
         if not handle:
             raise RuntimeError("the native RR kernel failed")
         return _Pending(count, total.value, handle=handle, threads=threads)
+
+    def _temporal_native_chunk(self, start: int, count: int) -> _Pending:
+        from influence_gpu.rr._native import load_rr_kernel
+
+        tab = self._temporal
+        a = tab.native_arrays()
+        threads = max(1, min(torch.get_num_threads(), count // _SETS_PER_THREAD))
+        total = ctypes.c_int64(0)
+        handle = load_rr_kernel("rr_sample_temporal")(
+            tab.n, a["in_ptr"].data_ptr(), a["in_src32"].data_ptr(), a["in_eid"].data_ptr(),
+            a["prob"].data_ptr(), a["time_ptr"].data_ptr(), a["contact_rank"].data_ptr(),
+            tab.T, tab.start_rank, int(tab.strict), count, start, self.key, threads,
+            ctypes.addressof(total),
+        )
+        if not handle:
+            raise RuntimeError("the native temporal RR kernel failed")
+        return _Pending(count, total.value, handle=handle, threads=threads)
+
+    def _temporal_chunk(self, start: int, count: int) -> _Pending:
+        sizes, nodes = sample_temporal_rr_chunk(self._temporal, self.key, start, count)
+        return _Pending(count, nodes.numel(), sizes=sizes, nodes=nodes)
 
     def _torch_chunk(self, start: int, count: int) -> _Pending:
         g = self.graph

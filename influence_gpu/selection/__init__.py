@@ -6,6 +6,9 @@
 * :mod:`.heuristics` - :class:`Degree`, :class:`DegreeDiscount`, :class:`KShell`,
   :class:`RandomSeeds`.
 * :mod:`.imm` - :class:`IMM` on reverse-reachable sketches (:mod:`influence_gpu.rr`).
+* :mod:`.temporal` - paper E: :class:`KT`, :class:`KTIM`, :class:`IMIT`, :class:`TIM`,
+  :class:`CCA` on temporal graphs.
+* :mod:`.community` - paper D: :class:`SPIN`, :class:`SGA`, :class:`CSPIN`, :class:`CSGA`.
 * :mod:`.blocking` - influence blocking (paper B): :class:`NIECELF`, :class:`MCSCELF`,
   :class:`RRCELF` and the degree / proximity / random baselines.
 
@@ -28,6 +31,7 @@ from influence_gpu.selection.blocking import (
     RandomBlocking,
     reestimate,
 )
+from influence_gpu.selection.community import CSGA, CSPIN, SGA, SPIN
 from influence_gpu.selection.greedy import CELF, CELFPP, Greedy
 from influence_gpu.selection.heuristics import (
     Degree,
@@ -49,6 +53,7 @@ from influence_gpu.selection.oracles import (
     NIEOracle,
     SpreadOracle,
 )
+from influence_gpu.selection.temporal import CCA, IMIT, KT, KTIM, TIM
 
 __all__ = [
     "SeedSelector",
@@ -70,6 +75,15 @@ __all__ = [
     "KShell",
     "RandomSeeds",
     "IMM",
+    "KT",
+    "KTIM",
+    "IMIT",
+    "TIM",
+    "CCA",
+    "SPIN",
+    "SGA",
+    "CSPIN",
+    "CSGA",
     "NIECELF",
     "MCSCELF",
     "RRCELF",

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from influence_gpu.diffusion.base import IndependentCascade, LinearThreshold, TemporalIC
+from influence_gpu.diffusion.base import IndependentCascade, LinearThreshold, MinimumThreshold
 from influence_gpu.graph import DiffusionGraph, assign_probabilities
 from influence_gpu.selection import imm as imm_module
 from influence_gpu.selection.base import SelectionResult
@@ -147,8 +147,8 @@ def test_validation():
         IMM(ell=0)
     with pytest.raises(TypeError):
         IMM(eps="0.1")
-    with pytest.raises(TypeError, match="IndependentCascade and LinearThreshold"):
-        IMM(TemporalIC())
+    with pytest.raises(TypeError, match="RR sets"):
+        IMM(MinimumThreshold())  # not submodular: no RR sets, no IMM
     with pytest.raises(ValueError, match="backend"):
         IMM(backend="cuda")
     with pytest.raises(ValueError, match="k must be"):

@@ -37,7 +37,11 @@ def test_every_method_returns_k_distinct_ids(method):
     )
     assert len(ids) == 3 and len(set(ids)) == 3
     assert all(isinstance(i, int) and 0 <= i < 12 for i in ids)
-    if method != "random":
+    if method == "sga":  # genetic search returns a set: its order means nothing
+        assert 0 in ids
+    elif method not in ("random", "c_sga"):
+        # (c_sga scores sets inside communities; on this star Louvain isolates the hub, see
+        # tests/selection/test_community.py for its own checks)
         assert ids[0] == 0
 
 
@@ -69,7 +73,7 @@ def test_select_seeds_returns_labels():
 
 def test_unknown_method_and_bad_options():
     g = star_graph()
-    with pytest.raises(ValueError, match="unknown method 'pagerank'; known methods: celf"):
+    with pytest.raises(ValueError, match="unknown method 'pagerank'; known methods: .*celf, celf_pp"):
         api.select_seeds(g, 2, "pagerank")
     with pytest.raises(ValueError, match="unknown method"):
         api.select_seeds(g, 2, "pagerank")

@@ -23,6 +23,9 @@ _p, _i64, _u64, _int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64, ctypes.
 _SIGNATURES = {
     "rr_pack_ic": ([_i64, _p, _p, _p, _p], _int),
     "rr_sample": ([_int, _i64, _p, _p, _p, _p, _i64, _i64, _u64, _int, _p], _p),
+    "rr_sample_temporal": (
+        [_i64, _p, _p, _p, _p, _p, _p, _i64, _i64, _int, _i64, _i64, _u64, _int, _p], _p
+    ),
     "rr_collect": ([_p, _p, _p, _i64, _int], _int),
     "rr_free": ([_p], None),
     "rr_invert": ([_i64, _i64, _p, _p, _p, _p], _int),
@@ -33,7 +36,8 @@ _SIGNATURES = {
 def load_rr_kernel(name: str):
     """Return the entry point ``name`` of ``rr_kernel.cpp`` with its ctypes signature, or ``None``.
 
-    Entry points: ``rr_pack_ic``, ``rr_sample``, ``rr_collect``, ``rr_free``, ``rr_invert``,
+    Entry points: ``rr_pack_ic``, ``rr_sample``, ``rr_sample_temporal``, ``rr_collect``,
+    ``rr_free``, ``rr_invert``,
     ``rr_greedy`` (see the C++ file).
 
     Args:

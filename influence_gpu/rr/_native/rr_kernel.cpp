@@ -1,4 +1,5 @@
-// Native CPU kernels for reverse-reachable (RR) sets: IC reverse searches and LT reverse walks,
+// Native CPU kernels for reverse-reachable (RR) sets: IC reverse searches, LT reverse walks and
+// temporal IC latest-activation searches (rr_sample_temporal),
 // samples spread over OpenMP threads, plus the node -> sets inverted index used by max coverage.
 // Plain C ABI, loaded with ctypes (influence_gpu/rr/_native/__init__.py).
 //
@@ -172,6 +173,98 @@ void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
                 }
                 out.insert(out.end(), queue.begin(), queue.end());
                 sizes[i] = static_cast<int64_t>(queue.size());
+            }
+        }
+    }
+    int64_t sum = 0;
+    for (int64_t i = 0; i < num_sets; ++i) sum += sizes[i];
+    *total = sum;
+    return batch;
+}
+
+// Temporal IC (ICT) RR sets, start .. start + num_sets - 1: the reverse latest-activation search
+// of influence_gpu/rr/temporal.py. Times are ranks 0 .. T-1 (T stands for +inf). L(root) = T;
+// popping nodes in decreasing L (a max-heap; the arc map x -> last contact <= x is monotone and
+// never increases x, so a node's L is final when first popped), every in-arc j of w with
+// e = in_eid[j] live (hash_uniform(key, run, e) < prob[e]) offers u = in_src[j] the latest
+// contact rank <= L(w) (< L(w) when strict) among contact_rank[time_ptr[e] .. time_ptr[e + 1]]
+// (sorted). Members: the root, and every u with L(u) >= start_rank (> when strict), the root
+// first and the others in increasing id, as the torch path orders them.
+void* rr_sample_temporal(int64_t n, const int64_t* in_ptr, const int32_t* in_src,
+                         const int64_t* in_eid, const double* prob, const int64_t* time_ptr,
+                         const int64_t* contact_rank, int64_t T, int64_t start_rank, int strict,
+                         int64_t num_sets, int64_t start, uint64_t key, int num_threads,
+                         int64_t* total) {
+    if (n < 1 || num_sets < 0) return nullptr;
+    const int nt = threads(num_threads);
+    auto* batch = new Batch();
+    batch->num_sets = num_sets;
+    batch->sizes.assign(num_sets, 0);
+    int64_t* sizes = batch->sizes.data();
+    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
+    batch->blocks.resize(num_blocks);
+#pragma omp parallel num_threads(nt)
+    {
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int64_t> late(n, -1);
+        std::vector<int32_t> touched, members;
+        std::vector<std::pair<int64_t, int32_t>> heap;
+        uint32_t mark = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < num_blocks; ++b) {
+            std::vector<int32_t>& out = batch->blocks[b];
+            const int64_t lo = b * kBlock, hi = std::min(num_sets, lo + kBlock);
+            for (int64_t i = lo; i < hi; ++i) {
+                if (++mark == 0) {
+                    std::fill(stamp.begin(), stamp.end(), 0u);
+                    mark = 1;
+                }
+                const uint64_t run = static_cast<uint64_t>(start + i);
+                const int32_t root = root_of(key, run, n);
+                touched.clear();
+                heap.clear();
+                stamp[root] = mark;
+                late[root] = T;
+                touched.push_back(root);
+                heap.emplace_back(T, root);
+                while (!heap.empty()) {
+                    std::pop_heap(heap.begin(), heap.end());
+                    const auto [lw, w] = heap.back();
+                    heap.pop_back();
+                    if (lw != late[w]) continue;  // stale entry
+                    for (int64_t j = in_ptr[w]; j < in_ptr[w + 1]; ++j) {
+                        const int64_t e = in_eid[j];
+                        const double c = static_cast<double>(
+                            hash_uniform(key, run, static_cast<uint64_t>(e)));
+                        if (!(c < prob[e])) continue;
+                        const int64_t* c0 = contact_rank + time_ptr[e];
+                        const int64_t* c1 = contact_rank + time_ptr[e + 1];
+                        const int64_t* it = strict ? std::lower_bound(c0, c1, lw)
+                                                   : std::upper_bound(c0, c1, lw);
+                        if (it == c0) continue;  // no usable contact
+                        const int64_t r = *(it - 1);
+                        const int32_t u = in_src[j];
+                        if (stamp[u] != mark) {
+                            stamp[u] = mark;
+                            late[u] = -1;
+                            touched.push_back(u);
+                        }
+                        if (r > late[u]) {
+                            late[u] = r;
+                            heap.emplace_back(r, u);
+                            std::push_heap(heap.begin(), heap.end());
+                        }
+                    }
+                }
+                members.clear();
+                for (const int32_t u : touched) {
+                    if (u == root) continue;
+                    if (strict ? late[u] > start_rank : late[u] >= start_rank) members.push_back(u);
+                }
+                std::sort(members.begin(), members.end());
+                out.push_back(root);
+                out.insert(out.end(), members.begin(), members.end());
+                sizes[i] = static_cast<int64_t>(members.size()) + 1;
             }
         }
     }
