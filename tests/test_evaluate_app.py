@@ -48,7 +48,8 @@ def test_select_task_writes_metrics_and_plot(tmp_path):
 
 
 def test_prefix_spreads_are_unbiased_estimates(tmp_path):
-    cfg = make_cfg([*TINY, "selector=[degree]", "diffusion.num_samples=400", "plot=false"], tmp_path)
+    cfg = make_cfg([*TINY, "selector=[degree]", "diffusion.num_samples=400", "plot=false"],
+                   tmp_path)
     m = select.run(cfg)["methods"]["degree"]
     assert not (tmp_path / "spread_vs_k.png").exists()
     graph = build_graph(cfg.graph)

@@ -73,7 +73,7 @@ def test_select_seeds_returns_labels():
 
 def test_unknown_method_and_bad_options():
     g = star_graph()
-    with pytest.raises(ValueError, match="unknown method 'pagerank'; known methods: .*celf, celf_pp"):
+    with pytest.raises(ValueError, match="unknown method 'pagerank'; known methods: .*celf, "):
         api.select_seeds(g, 2, "pagerank")
     with pytest.raises(ValueError, match="unknown method"):
         api.select_seeds(g, 2, "pagerank")
