@@ -29,7 +29,6 @@ from typing import Any
 
 import torch
 
-from influence_gpu import typing as _flags
 from influence_gpu import validation as _v
 from influence_gpu.diffusion._common import (
     charge_results,
@@ -40,11 +39,11 @@ from influence_gpu.diffusion._common import (
 )
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.kernels.backend import BACKENDS, choose_backend
 
 __all__ = ["simulate_ic", "simulate_ic_batch", "release_workspace", "SAMPLERS", "BACKENDS"]
 
 SAMPLERS = ("skip", "hash", "given")
-BACKENDS = ("auto", "torch", "native")
 
 #: Frontier pairs expanded together; bounds the temporary tensors of one expansion.
 CURSOR_BATCH = 1 << 22
@@ -477,30 +476,22 @@ def simulate_ic_batch(
 
 
 def _native_kernel(graph: DiffusionGraph, sampler: str, backend: str) -> Any:
-    """The native CPU kernel when ``backend`` allows it and it applies, else ``None``."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "torch":
-        return None
-    applicable = (
-        graph.device.type == "cpu"
-        and sampler in ("skip", "hash")
-        and graph.num_nodes < 2**31
-        and graph.num_edges < 2**31
-    )
-    if backend == "native" and not applicable:
-        raise ValueError(
-            "backend='native' needs a CPU graph and sampler 'skip' or 'hash' "
-            f"(got device={graph.device}, sampler={sampler!r})"
-        )
-    if not applicable or (backend == "auto" and not _flags.USE_NATIVE_CPU):
-        return None
+    """The native CPU kernel when ``choose_backend`` picks it, else ``None``."""
     from influence_gpu.diffusion._native import load_ic_kernel
 
-    fn = load_ic_kernel("ic_skip_runs" if sampler == "skip" else "ic_hash_runs")
-    if fn is None and backend == "native":
-        raise RuntimeError("the native IC kernel is not available (see the warning above)")
-    return fn
+    name = "ic_skip_runs" if sampler == "skip" else "ic_hash_runs"
+    applicable = (
+        sampler in ("skip", "hash") and graph.num_nodes < 2**31 and graph.num_edges < 2**31
+    )
+    chosen = choose_backend(
+        "IC",
+        backend,
+        graph.device,
+        native=lambda: load_ic_kernel(name),
+        applicable=applicable,
+        why_not=f"device={graph.device}, sampler={sampler!r}; it takes 'skip' or 'hash'",
+    )
+    return load_ic_kernel(name) if chosen == "native" else None
 
 
 def _native_graph_args(graph: DiffusionGraph, sampler: str) -> list[Any]:

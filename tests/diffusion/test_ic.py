@@ -246,10 +246,10 @@ def test_torch_fallback_when_native_is_switched_off(monkeypatch):
 
 
 def test_missing_compiler_warns_and_falls_back(monkeypatch):
-    from influence_gpu.diffusion import _native
+    from influence_gpu.kernels import native
 
-    monkeypatch.setattr(_native, "_compiler", lambda: None)
-    monkeypatch.setattr(_native, "_LOADED", {})
+    monkeypatch.setattr(native, "_compiler", lambda: None)
+    monkeypatch.setattr(native, "_LOADED", {})
     graph = random_graph(20, 60, 0)
     with pytest.warns(UserWarning, match="no C\\+\\+ compiler"):
         res = simulate_ic(graph, torch.tensor([0]), 10)

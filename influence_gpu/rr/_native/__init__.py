@@ -1,6 +1,6 @@
 """The native RR-set kernel (``rr_kernel.cpp``), compiled on first use like the IC kernel.
 
-Built and cached by :func:`influence_gpu.diffusion._native.load_native_library`; when no compiler
+Built and cached by :func:`influence_gpu.kernels.native.load_native_library`; when no compiler
 is found or the build fails it warns once and :func:`load_rr_kernel` returns ``None``, and the
 samplers use their torch path. ``influence_gpu.typing.USE_NATIVE_CPU = False`` (or
 ``INFLUENCE_GPU_NATIVE=0``) turns it off.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 from pathlib import Path
 
-from influence_gpu.diffusion._native import load_native_library
+from influence_gpu.kernels.native import load_native_library
 
 __all__ = ["load_rr_kernel"]
 
