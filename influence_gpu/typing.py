@@ -1,6 +1,6 @@
 """Type aliases and optional-dependency flags.
 
-The ``WITH_*`` flags are module attributes read at call time (``typing.WITH_CUPY``), so a test can
+The ``WITH_*`` flags are module attributes read at call time (``typing.WITH_HIGHS``), so a test can
 switch one off with ``monkeypatch.setattr`` and exercise the pure-torch fallback.
 """
 
@@ -19,7 +19,6 @@ SeedSet = Union[Sequence[Any], torch.Tensor]
 #: Where tensors should live: ``None`` keeps the graph's device.
 DeviceLike = Union[str, torch.device, None]
 
-WITH_CUPY: bool = importlib.util.find_spec("cupy") is not None
 WITH_TORCH_SCATTER: bool = importlib.util.find_spec("torch_scatter") is not None
 WITH_HIGHS: bool = importlib.util.find_spec("highspy") is not None
 #: Use the native (C++/OpenMP, compiled on first use) CPU kernels where one exists; the pure-torch
@@ -29,7 +28,6 @@ USE_NATIVE_CPU: bool = os.environ.get("INFLUENCE_GPU_NATIVE", "1") != "0"
 __all__ = [
     "SeedSet",
     "DeviceLike",
-    "WITH_CUPY",
     "WITH_TORCH_SCATTER",
     "WITH_HIGHS",
     "USE_NATIVE_CPU",

@@ -265,6 +265,27 @@ def _run_skip_queue(
     return it
 
 
+class _TritonClaim:
+    """The hash coins of a chunk, tested and claimed by the Triton kernel in one pass."""
+
+    def __init__(self, key: int, local_run: torch.Tensor) -> None:
+        self.key, self.local_run = key, local_run.long().contiguous()
+
+    def claim(
+        self, graph: DiffusionGraph, chunk: _Chunk, e: torch.Tensor, r: torch.Tensor, step: int
+    ) -> torch.Tensor:
+        from influence_gpu.diffusion._triton.ic import claim_live_targets
+
+        prep = graph._cache.setdefault(
+            "triton_ic",
+            {"col": graph.col.long().contiguous(), "prob": graph.edge_prob.float().contiguous()},
+        )
+        return claim_live_targets(
+            e.contiguous(), r.contiguous(), self.local_run, prep["col"], prep["prob"],
+            chunk.state, chunk.R, self.key, step,
+        )
+
+
 def _expand_coins(
     graph: DiffusionGraph,
     chunk: _Chunk,
@@ -289,6 +310,9 @@ def _expand_coins(
             torch.cumsum(deg, 0) - deg, deg
         )
         e = rowptr[u][owner] + offset
+        if isinstance(coin, _TritonClaim):
+            new.append(coin.claim(graph, chunk, e, r[owner], step))
+            continue
         live = coin(r[owner], e) < prob[e]
         cand = col[e[live]] * R + r[owner[live]]
         par = u[owner[live]] if want_parent else None
@@ -475,23 +499,33 @@ def simulate_ic_batch(
     return means, stderrs
 
 
-def _native_kernel(graph: DiffusionGraph, sampler: str, backend: str) -> Any:
-    """The native CPU kernel when ``choose_backend`` picks it, else ``None``."""
+def _choose_ic_backend(graph: DiffusionGraph, sampler: str, backend: str, provenance: bool) -> str:
+    """``"native"``, ``"triton"`` or ``"torch"`` for this call (see :mod:`influence_gpu.kernels`).
+
+    The native kernel serves the ``skip`` and ``hash`` samplers on CPU graphs; the Triton kernel
+    serves ``hash`` without provenance (its claims are bit-identical in counts, not in parents).
+    """
     from influence_gpu.diffusion._native import load_ic_kernel
 
+    small = graph.num_nodes < 2**31 and graph.num_edges < 2**31
+    native_ok = small and sampler in ("skip", "hash")
+    triton_ok = small and sampler == "hash" and not provenance
+    if backend == "triton" or (backend == "auto" and graph.device.type != "cpu"):
+        applicable, why = triton_ok, f"sampler={sampler!r}, provenance={provenance}; it takes " \
+            "sampler='hash' without provenance"
+    else:
+        applicable, why = native_ok, f"device={graph.device}, sampler={sampler!r}; it takes " \
+            "'skip' or 'hash'"
     name = "ic_skip_runs" if sampler == "skip" else "ic_hash_runs"
-    applicable = (
-        sampler in ("skip", "hash") and graph.num_nodes < 2**31 and graph.num_edges < 2**31
-    )
-    chosen = choose_backend(
+    return choose_backend(
         "IC",
         backend,
         graph.device,
         native=lambda: load_ic_kernel(name),
+        triton=True,
         applicable=applicable,
-        why_not=f"device={graph.device}, sampler={sampler!r}; it takes 'skip' or 'hash'",
+        why_not=why,
     )
-    return load_ic_kernel(name) if chosen == "native" else None
 
 
 def _native_graph_args(graph: DiffusionGraph, sampler: str) -> list[Any]:
@@ -641,10 +675,12 @@ def _simulate_sets(
                           device=device, unique=False)
         for i, s in enumerate(seed_sets)
     ]
-    kernel = _native_kernel(graph, sampler, backend)
-    if kernel is not None:
+    chosen = _choose_ic_backend(graph, sampler, backend, provenance)
+    if chosen == "native":
+        from influence_gpu.diffusion._native import load_ic_kernel
+
         return _simulate_sets_native(
-            kernel,
+            load_ic_kernel("ic_skip_runs" if sampler == "skip" else "ic_hash_runs"),
             graph,
             seed_sets,
             num_samples,
@@ -691,6 +727,8 @@ def _simulate_sets(
         coin = None
         if sampler == "given":
             coin = lambda r, e, _u=edge_uniforms, _lr=local_run: _u[_lr[r], e]  # noqa: E731
+        elif chosen == "triton":
+            coin = _TritonClaim(key, local_run)
         elif sampler == "hash":
             coin = lambda r, e, _lr=local_run: hash_uniform(key, _lr[r], e)  # noqa: E731
 
@@ -731,7 +769,7 @@ def _simulate_sets(
                 parent=None
                 if parents is None
                 else parents[s * num_samples : (s + 1) * num_samples],
-                extra={"max_steps": max_steps, "sampler": sampler},
+                extra={"max_steps": max_steps, "sampler": sampler, "backend": chosen},
             )
         )
     return out
