@@ -37,6 +37,7 @@ from influence_gpu.diffusion._common import (
     iter_chunks,
     plan_chunks,
 )
+from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_range
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS, choose_backend
@@ -420,6 +421,7 @@ def simulate_ic(
     edge_uniforms: torch.Tensor | None = None,
     return_provenance: bool = False,
     backend: str = "auto",
+    shard: Any = None,
 ) -> SpreadResult:
     """Simulate ``num_samples`` independent-cascade runs from ``seeds`` at once.
 
@@ -438,7 +440,12 @@ def simulate_ic(
         return_provenance: also return the activation step and activating parent per run.
         backend: ``"auto"`` (the native CPU kernel for ``sampler="skip"`` on a CPU graph when it
             builds, else torch), ``"torch"`` (always the tensor path; the GPU path) or
-            ``"native"`` (require the native kernel).
+            ``"native"`` (require the native kernel), ``"triton"`` (the Triton kernel of
+            ``sampler="hash"``; CUDA, or CPU under ``TRITON_INTERPRET=1``).
+        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
+            the ranks of the ``torch.distributed`` process group and gather them, so every rank
+            returns what one process computes (a collective call; counter-based coins only, so
+            not the torch ``skip`` sampler). See :mod:`influence_gpu.diffusion._runs`.
 
     Returns:
         :class:`SpreadResult`; with provenance, ``activation_step [R, n]`` (int32, -1 never,
@@ -458,6 +465,7 @@ def simulate_ic(
         edge_uniforms=edge_uniforms,
         provenance=return_provenance,
         backend=backend,
+        shard=shard,
     )[0]
 
 
@@ -471,13 +479,14 @@ def simulate_ic_batch(
     sampler: str | None = None,
     key: int | None = None,
     backend: str = "auto",
+    shard: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected IC spread of many seed sets, all ``S x num_samples`` runs batched together.
 
     This is the oracle behind greedy / CELF: one call evaluates every candidate set. With
     ``sampler="hash"`` and a fixed ``key`` all sets are evaluated on the same live-edge worlds
     (run r of every set uses the same coins), so differences between candidates are not masked
-    by sampling noise.
+    by sampling noise. Arguments as :func:`simulate_ic` (``shard`` included).
 
     Returns:
         ``(means [S], stderrs [S])`` as float64 tensors on the CPU.
@@ -493,6 +502,7 @@ def simulate_ic_batch(
         edge_uniforms=None,
         provenance=False,
         backend=backend,
+        shard=shard,
     )
     means = torch.tensor([res.mean for res in results], dtype=torch.float64)
     stderrs = torch.tensor([res.stderr for res in results], dtype=torch.float64)
@@ -558,6 +568,7 @@ def _simulate_sets_native(
     generator: torch.Generator | None,
     memory_budget: int | None,
     provenance: bool,
+    run_offset: int = 0,
 ) -> list[SpreadResult]:
     """The native kernel's version of :func:`_simulate_sets` (samplers ``skip`` and ``hash``).
 
@@ -595,7 +606,7 @@ def _simulate_sets_native(
                 seeds.data_ptr(),
                 seeds.numel(),
                 size,
-                start,
+                run_offset + start,
                 key,
                 threads,
                 spreads[start:].data_ptr(),
@@ -618,7 +629,61 @@ def _simulate_sets_native(
                 model="ic",
                 activation_step=steps,
                 parent=parents,
-                extra={"sampler": sampler, "backend": "native", "threads": threads},
+                extra={"sampler": sampler, "backend": "native", "threads": threads,
+                       "node_count": node_count},
+            )
+        )
+    return out
+
+
+def _simulate_sharded(
+    graph: DiffusionGraph,
+    seed_sets: list[torch.Tensor],
+    num_samples: int,
+    rank: int,
+    world: int,
+    *,
+    edge_uniforms: torch.Tensor | None,
+    **kwargs: Any,
+) -> list[SpreadResult]:
+    """This rank's runs of every set, gathered from all ranks.
+
+    Every rank returns the results one process computes with the same key (see
+    :mod:`~influence_gpu.diffusion._runs`).
+    """
+    offset, count = shard_range(num_samples, rank, world)
+    n, S = graph.num_nodes, len(seed_sets)
+    if count:
+        local = _simulate_sets(
+            graph, seed_sets, count, provenance=False, run_offset=offset,
+            edge_uniforms=None if edge_uniforms is None else edge_uniforms[offset:offset + count],
+            **kwargs,
+        )
+        spreads = torch.stack([res.spreads for res in local], 1)  # [count, S]
+        nodes = (local[0].extra["node_count"] if S == 1 else None)
+    else:
+        local, spreads, nodes = None, torch.zeros(0, S, dtype=torch.long), None
+    if S == 1:
+        nodes = torch.zeros(n, dtype=torch.long) if nodes is None else nodes.clone()
+    device = graph.device if graph.device.type == "cuda" else torch.device("cpu")
+    everything = gather_runs(spreads.to(device), num_samples, world).cpu()
+    if S == 1:
+        import torch.distributed as dist
+
+        nodes = nodes.to(device)
+        dist.all_reduce(nodes)
+        nodes = nodes.cpu()
+    out = []
+    for s in range(S):
+        sp = everything[:, s].contiguous()
+        mean, stderr = summarize(sp)
+        extra = dict(local[s].extra) if local else {"sampler": kwargs["sampler"]}
+        extra.update(world_size=world, node_count=nodes if S == 1 else None)
+        out.append(
+            SpreadResult(
+                mean=mean, stderr=stderr, num_samples=num_samples,
+                node_prob=(nodes.double() / num_samples).float() if S == 1 else None,
+                spreads=sp, model="ic", extra=extra,
             )
         )
     return out
@@ -636,6 +701,8 @@ def _simulate_sets(
     edge_uniforms: torch.Tensor | None,
     provenance: bool,
     backend: str = "auto",
+    shard: Any = None,
+    run_offset: int = 0,
 ) -> list[SpreadResult]:
     graph.require_prob()
     n, device = graph.num_nodes, graph.device
@@ -676,6 +743,20 @@ def _simulate_sets(
         for i, s in enumerate(seed_sets)
     ]
     chosen = _choose_ic_backend(graph, sampler, backend, provenance)
+    rank, world = resolve_shard(shard)
+    if world > 1:
+        if provenance:
+            raise ValueError("return_provenance cannot be combined with a sharded simulation")
+        if chosen == "torch" and sampler == "skip":
+            raise ValueError(
+                "a sharded IC simulation needs counter-based coins: use sampler='hash' (or the "
+                "native kernel on CPU); the torch 'skip' sampler draws from one stream"
+            )
+        return _simulate_sharded(
+            graph, seed_sets, num_samples, rank, world, generator=generator,
+            memory_budget=memory_budget, sampler=sampler, key=key, edge_uniforms=edge_uniforms,
+            backend=chosen,
+        )
     if chosen == "native":
         from influence_gpu.diffusion._native import load_ic_kernel
 
@@ -689,6 +770,7 @@ def _simulate_sets(
             generator=generator,
             memory_budget=memory_budget,
             provenance=provenance,
+            run_offset=run_offset,
         )
 
     S = len(seed_sets)
@@ -722,7 +804,8 @@ def _simulate_sets(
             torch.cumsum(k, 0) - k, k
         )
         init_nodes = set_nodes[set_ptr[set_of[owner]] + within]
-        local_run = slots - set_of * num_samples  # run index within its set: CRN across sets
+        # run index within its set (CRN across sets), offset to its global index in a shard
+        local_run = slots - set_of * num_samples + run_offset
 
         coin = None
         if sampler == "given":
@@ -769,7 +852,8 @@ def _simulate_sets(
                 parent=None
                 if parents is None
                 else parents[s * num_samples : (s + 1) * num_samples],
-                extra={"max_steps": max_steps, "sampler": sampler, "backend": chosen},
+                extra={"max_steps": max_steps, "sampler": sampler, "backend": chosen,
+                       "node_count": node_count[0].cpu() if S == 1 else None},
             )
         )
     return out

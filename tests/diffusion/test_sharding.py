@@ -1,0 +1,120 @@
+"""Runs split across two gloo ranks give bit-identical counts to one process."""
+
+import os
+import socket
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_range
+from influence_gpu.diffusion.ic import simulate_ic, simulate_ic_batch
+from tests.diffusion.test_ic import random_graph
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cases():
+    graph = random_graph(70, 350, 4)
+    seeds = torch.tensor([0, 5, 9])
+    sets = [torch.tensor([1]), torch.tensor([2, 3]), torch.tensor([4, 8, 16])]
+    return graph, seeds, sets
+
+
+def _one_process(budget=None):
+    graph, seeds, sets = _cases()
+    out = {}
+    for sampler, backend in (("hash", "torch"), ("hash", "native"), ("skip", "native")):
+        res = simulate_ic(graph, seeds, 101, sampler=sampler, backend=backend,
+                          generator=torch.Generator().manual_seed(3), memory_budget=budget)
+        out[sampler, backend] = (res.spreads, res.node_prob)
+    out["batch"] = simulate_ic_batch(graph, sets, 33, sampler="hash", key=11, backend="torch")
+    return out
+
+
+def _worker(rank, world, port, queue):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        torch.set_num_threads(1)
+        graph, seeds, sets = _cases()
+        out = {}
+        for sampler, backend in (("hash", "torch"), ("hash", "native"), ("skip", "native")):
+            res = simulate_ic(graph, seeds, 101, sampler=sampler, backend=backend, shard="auto",
+                              generator=torch.Generator().manual_seed(3))
+            out[sampler, backend] = (res.spreads, res.node_prob, res.extra["world_size"])
+        out["batch"] = simulate_ic_batch(graph, sets, 33, sampler="hash", key=11,
+                                         backend="torch", shard=(rank, world))
+        queue.put((rank, out))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_gloo_ranks_equal_one_process():
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue)) for r in range(2)]
+    for p in procs:
+        p.start()
+    got = dict(queue.get(timeout=240) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    ref = _one_process()
+    # and one process with a budget small enough to force several chunks
+    chunked = _one_process(budget=_tiny_budget())
+    for rank in (0, 1):
+        for case in (("hash", "torch"), ("hash", "native"), ("skip", "native")):
+            spreads, node_prob, world = got[rank][case]
+            assert world == 2
+            assert torch.equal(spreads, ref[case][0]), (rank, case)
+            assert torch.equal(node_prob, ref[case][1]), (rank, case)
+            assert torch.equal(chunked[case][0], ref[case][0]), case
+        assert torch.equal(got[rank]["batch"][0], ref["batch"][0])
+        assert torch.equal(got[rank]["batch"][1], ref["batch"][1])
+
+
+def _tiny_budget():
+    from influence_gpu.diffusion import ic
+
+    graph, _, _ = _cases()
+    fixed = max(ic._fixed_bytes(graph, "skip"), ic._native_fixed_bytes(graph, 64, "skip"))
+    return int(fixed + ic._result_bytes(1, 101, 70, False) + 40 * ic._bytes_per_run(70, False))
+
+
+def test_shard_range_covers_every_run_once():
+    for total in (0, 1, 5, 101):
+        for world in (1, 2, 3, 7):
+            ranges = [shard_range(total, r, world) for r in range(world)]
+            covered = [i for off, cnt in ranges for i in range(off, off + cnt)]
+            assert covered == list(range(total))
+            assert max(c for _, c in ranges) - min(c for _, c in ranges) <= 1
+
+
+def test_resolve_shard_refuses_bad_values():
+    assert resolve_shard(None) == (0, 1)
+    assert resolve_shard("auto") == (0, 1)  # no process group here
+    assert resolve_shard((0, 1)) == (0, 1)
+    for bad in ("all", (2, 2), (-1, 2), (0, 0), 3, ("a", 2)):
+        with pytest.raises(ValueError, match="shard"):
+            resolve_shard(bad)
+    with pytest.raises(ValueError, match="process group"):
+        resolve_shard((1, 2))
+    assert torch.equal(gather_runs(torch.arange(4), 4, 1), torch.arange(4))
+
+
+def test_sharding_refuses_the_stream_sampler_and_provenance(monkeypatch):
+    import influence_gpu.diffusion.ic as ic_mod
+
+    monkeypatch.setattr(ic_mod, "resolve_shard", lambda shard: (0, 2))
+    graph, seeds, _ = _cases()
+    with pytest.raises(ValueError, match="counter-based"):
+        simulate_ic(graph, seeds, 10, backend="torch", shard="auto")
+    with pytest.raises(ValueError, match="provenance"):
+        simulate_ic(graph, seeds, 10, sampler="hash", return_provenance=True, shard="auto")
