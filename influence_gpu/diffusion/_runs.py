@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["resolve_shard", "shard_range", "gather_runs"]
+__all__ = ["resolve_shard", "shard_range", "gather_runs", "gather_ragged"]
 
 
 def resolve_shard(shard: Any) -> tuple[int, int]:
@@ -92,3 +92,23 @@ def gather_runs(local: torch.Tensor, num_samples: int, world: int) -> torch.Tens
     parts = [torch.empty_like(padded) for _ in range(world)]
     dist.all_gather(parts, padded)
     return torch.cat([p[:s] for p, s in zip(parts, sizes, strict=True)])
+
+
+def gather_ragged(local: torch.Tensor, world: int) -> list[torch.Tensor]:
+    """Every rank's 1-D ``local`` tensor (lengths may differ), in rank order, on every rank.
+
+    Two collectives: the lengths, then the values padded to the longest.
+    """
+    if world == 1:
+        return [local]
+    import torch.distributed as dist
+
+    length = torch.tensor([local.numel()], dtype=torch.long, device=local.device)
+    lengths = [torch.empty_like(length) for _ in range(world)]
+    dist.all_gather(lengths, length)
+    sizes = [int(x) for x in lengths]
+    padded = torch.zeros(max(sizes), dtype=local.dtype, device=local.device)
+    padded[: local.numel()] = local
+    parts = [torch.empty_like(padded) for _ in range(world)]
+    dist.all_gather(parts, padded)
+    return [p[:s] for p, s in zip(parts, sizes, strict=True)]

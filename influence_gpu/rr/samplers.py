@@ -59,6 +59,7 @@ from influence_gpu.diffusion._common import (
     hash_uniform,
     make_generator,
 )
+from influence_gpu.diffusion._runs import gather_ragged, resolve_shard, shard_range
 from influence_gpu.diffusion.base import (
     Diffusion,
     IndependentCascade,
@@ -251,6 +252,11 @@ class RRSampler:
         memory_budget: bytes a sketch may take (default: the diffusion's, else
             :data:`~influence_gpu.diffusion._common.DEFAULT_MEMORY_BUDGET`).
         chunk_size: sets per torch chunk or native call (default: from the budget).
+        shard: ``None``, ``"auto"`` or ``(rank, world)``: each rank of the ``torch.distributed``
+            process group samples a contiguous share of every batch of new sets, and the shares
+            are gathered, so every rank holds the sketch one process samples (set ``i`` depends
+            on ``(key, i)`` only). A collective: every rank must make the same calls. See
+            :mod:`influence_gpu.diffusion._runs`.
 
     Raises:
         TypeError: a diffusion other than IC / LT / temporal IC, or temporal IC on a static
@@ -270,6 +276,7 @@ class RRSampler:
         backend: str = "auto",
         memory_budget: int | None = None,
         chunk_size: int | None = None,
+        shard: Any = None,
     ) -> None:
         if not isinstance(graph, DiffusionGraph):
             raise TypeError(f"graph must be a DiffusionGraph, got {type(graph).__name__}")
@@ -319,6 +326,7 @@ class RRSampler:
         ):
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         self.chunk_size = chunk_size
+        self.rank, self.world = resolve_shard(shard)
 
     def __repr__(self) -> str:
         return (
@@ -435,6 +443,30 @@ class RRSampler:
         )
 
     def _append(self, sketch: RRSketch, count: int) -> None:
+        """Sample ``count`` more sets into ``sketch`` (this rank's share, then gathered)."""
+        if self.world == 1:
+            self._append_local(sketch, count)
+            return
+        first = sketch.start + sketch.num_sets
+        offset, mine = shard_range(count, self.rank, self.world)
+        part = self._empty(first + offset)
+        if mine:
+            self._append_local(part, mine)
+        sizes = gather_ragged(part.sizes.to(torch.long), self.world)
+        nodes = gather_ragged(part.nodes, self.world)
+        ptr = torch.zeros(count + 1, dtype=torch.long, device=sketch.ptr.device)
+        torch.cumsum(torch.cat(sizes).to(ptr.device), 0, out=ptr[1:])
+        sketch.extend(RRSketch(sketch.num_nodes, ptr, torch.cat(nodes).to(sketch.nodes.device),
+                               key=self.key, model=self.model, start=first))
+        used = sketch_nbytes(sketch.num_sets, sketch.mean_size)
+        if used + self.fixed_bytes() > self.memory_budget:
+            raise MemoryError(
+                f"RR sketch: {sketch.num_sets} sets hold {sketch.num_entries} entries (about "
+                f"{_fmt(used)}), above memory_budget {_fmt(self.memory_budget)}; the sets "
+                "turned out larger than the pilot suggested"
+            )
+
+    def _append_local(self, sketch: RRSketch, count: int) -> None:
         """Sample ``count`` more sets into ``sketch``, checking the real size as sets arrive.
 
         The sets of all chunks are written once, straight into the grown ``nodes`` buffer (no

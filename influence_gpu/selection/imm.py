@@ -47,10 +47,12 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from typing import Any
 
 import torch
 
 from influence_gpu.diffusion._common import draw_key, make_generator
+from influence_gpu.diffusion._runs import resolve_shard
 from influence_gpu.diffusion.base import Diffusion
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.rr.coverage import coverage_greedy
@@ -144,6 +146,9 @@ class IMM(Selector):
             default); a run whose sketch would exceed it is refused before that sketch is
             sampled, with the estimate.
         progress: show a progress bar over the phases.
+        shard: ``None``, ``"auto"`` or ``(rank, world)``: RR sets sampled across the ranks of the
+            ``torch.distributed`` process group (every rank gets the one-process seeds; see
+            :class:`~influence_gpu.rr.samplers.RRSampler`).
 
     Raises:
         TypeError: a diffusion other than IC / LT, non-numeric ``eps`` / ``ell``.
@@ -160,6 +165,7 @@ class IMM(Selector):
         backend: str = "auto",
         memory_budget: int | None = None,
         progress: bool = False,
+        shard: Any = None,
     ) -> None:
         rr_model_of(diffusion)  # TypeError for models without RR sets
         for name, x in (("eps", eps), ("ell", ell)):
@@ -182,11 +188,13 @@ class IMM(Selector):
         self.backend = backend
         self.memory_budget = memory_budget
         self.progress = bool(progress)
+        resolve_shard(shard)  # refuse a bad value now, not at select time
+        self.shard = shard
 
     def _sampler(self, graph: DiffusionGraph, gen: torch.Generator) -> RRSampler:
         return RRSampler(
             graph, self.diffusion, key=draw_key(gen), backend=self.backend,
-            memory_budget=self.memory_budget,
+            memory_budget=self.memory_budget, shard=self.shard,
         )
 
     def select(

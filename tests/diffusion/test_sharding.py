@@ -1,12 +1,13 @@
 """Runs split across two gloo ranks give bit-identical counts to one process."""
 
+import io
+import multiprocessing as mp
 import os
 import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_range
 from influence_gpu.diffusion.ic import simulate_ic, simulate_ic_batch
@@ -37,6 +38,26 @@ def _one_process(budget=None):
     return out
 
 
+def _rr_sets(shard=None):
+    from influence_gpu.rr.samplers import RRSampler
+
+    graph, _, _ = _cases()
+    out = []
+    for backend in ("torch", "native"):
+        sampler = RRSampler(graph, key=21, backend=backend, shard=shard)
+        sketch = sampler.sample(37)
+        sampler.extend(sketch, 90)
+        out.append((sketch.ptr.clone(), sketch.nodes.clone()))
+    return out
+
+
+def _imm_seeds(shard=None):
+    from influence_gpu.selection.imm import IMM
+
+    graph, _, _ = _cases()
+    return IMM(eps=0.3, shard=shard).select(graph, 4, generator=5).ids
+
+
 def _worker(rank, world, port, queue):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
@@ -50,7 +71,11 @@ def _worker(rank, world, port, queue):
             out[sampler, backend] = (res.spreads, res.node_prob, res.extra["world_size"])
         out["batch"] = simulate_ic_batch(graph, sets, 33, sampler="hash", key=11,
                                          backend="torch", shard=(rank, world))
-        queue.put((rank, out))
+        out["rr"] = _rr_sets(shard="auto")
+        out["imm"] = _imm_seeds(shard="auto")
+        buf = io.BytesIO()  # bytes, not tensors: torch shares queued tensors by fd, which die
+        torch.save(out, buf)  # with this process
+        queue.put((rank, buf.getvalue()))
     finally:
         dist.destroy_process_group()
 
@@ -62,7 +87,10 @@ def test_two_gloo_ranks_equal_one_process():
     procs = [ctx.Process(target=_worker, args=(r, 2, port, queue)) for r in range(2)]
     for p in procs:
         p.start()
-    got = dict(queue.get(timeout=240) for _ in procs)
+    got = {}
+    for _ in procs:
+        rank, blob = queue.get(timeout=240)
+        got[rank] = torch.load(io.BytesIO(blob), weights_only=False)
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
@@ -76,6 +104,9 @@ def test_two_gloo_ranks_equal_one_process():
             assert torch.equal(spreads, ref[case][0]), (rank, case)
             assert torch.equal(node_prob, ref[case][1]), (rank, case)
             assert torch.equal(chunked[case][0], ref[case][0]), case
+        for (ptr, nodes), (ref_ptr, ref_nodes) in zip(got[rank]["rr"], _rr_sets(), strict=True):
+            assert torch.equal(ptr, ref_ptr) and torch.equal(nodes, ref_nodes)
+        assert list(got[rank]["imm"]) == list(_imm_seeds())
         assert torch.equal(got[rank]["batch"][0], ref["batch"][0])
         assert torch.equal(got[rank]["batch"][1], ref["batch"][1])
 
