@@ -38,6 +38,7 @@ import torch
 
 from influence_gpu.diffusion import blocked_influence_batch
 from influence_gpu.diffusion._common import draw_key, make_generator
+from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_range
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.graph.statistics import NodeStatistics
@@ -351,6 +352,7 @@ def build_training_set(
     progress: bool = True,
     device: DeviceLike = None,
     stats: NodeStatistics | None = None,
+    shard: Any = None,
 ) -> dict[str, Any]:
     """Sample, featurize and label NIE training instances into a resumable file (paper B).
 
@@ -383,6 +385,10 @@ def build_training_set(
         progress: show a tqdm bar.
         device: where to simulate and featurize (default: the graph's device).
         stats: precomputed statistics (default: computed / read from the disk cache).
+        shard: ``None``, ``"auto"`` or ``(rank, world)``: split every chunk's instances across
+            the ranks of the ``torch.distributed`` process group and gather their features and
+            labels (each label depends on its instance's key only, so the file equals a
+            one-process build); only rank 0 writes the file. A collective: every rank calls.
 
     Returns:
         The final state dict, as :func:`load_training_set` returns it.
@@ -395,6 +401,7 @@ def build_training_set(
     num_samples = _check_positive_int(num_samples, "num_samples")
     chunk_size = _check_positive_int(chunk_size, "chunk_size")
     path = Path(path)
+    rank, world = resolve_shard(shard)
     config = _config(num_instances, num_samples, seed, x, shape, scale, h, local_fraction,
                      local_degree_power, local_h, weight_rule)
     graph_hash = graph.content_hash()
@@ -420,8 +427,9 @@ def build_training_set(
             "num_done": 0,
             "complete": False,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _save(state, path)
+        if rank == 0:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _save(state, path)
     if state["complete"]:
         return state
     g = graph.to(device) if device is not None else graph
@@ -436,16 +444,23 @@ def build_training_set(
         while state["num_done"] < num_instances:
             a = state["num_done"]
             b = min(a + chunk_size, num_instances)
-            chunk = instances[a:b]
-            feats = torch.stack(
-                [featurizer.features(f.to(g.device), [t.to(g.device)])[0].cpu() for f, t in chunk]
-            )
-            labels = label_instances(g, chunk, num_samples, keys=state["keys"][a:b])
-            state["features"][a:b] = feats.float()
-            state["labels"][a:b] = labels.float()
+            off, cnt = shard_range(b - a, rank, world)  # this rank's share of the chunk
+            mine = instances[a + off : a + off + cnt]
+            feats = torch.zeros(cnt, 7, dtype=torch.float32)
+            labels = torch.zeros(cnt, dtype=torch.float64)
+            if cnt:
+                feats = torch.stack([
+                    featurizer.features(f.to(g.device), [t.to(g.device)])[0].cpu().float()
+                    for f, t in mine
+                ])
+                labels = label_instances(g, mine, num_samples,
+                                         keys=state["keys"][a + off : a + off + cnt])
+            state["features"][a:b] = gather_runs(feats, b - a, world)
+            state["labels"][a:b] = gather_runs(labels, b - a, world).float()
             state["num_done"] = b
             state["complete"] = b == num_instances
-            _save(state, path)
+            if rank == 0:
+                _save(state, path)
             if bar is not None:
                 bar.update(b - a)
     finally:

@@ -58,7 +58,16 @@ def _imm_seeds(shard=None):
     return IMM(eps=0.3, shard=shard).select(graph, 4, generator=5).ids
 
 
-def _worker(rank, world, port, queue):
+def _nie_set(path, shard=None):
+    from influence_gpu.nie.instances import build_training_set
+
+    graph, _, _ = _cases()
+    state = build_training_set(graph, 9, 40, path, seed=2, chunk_size=4, progress=False,
+                               shard=shard)
+    return state["features"].clone(), state["labels"].clone()
+
+
+def _worker(rank, world, port, queue, tmp):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
@@ -73,6 +82,7 @@ def _worker(rank, world, port, queue):
                                          backend="torch", shard=(rank, world))
         out["rr"] = _rr_sets(shard="auto")
         out["imm"] = _imm_seeds(shard="auto")
+        out["nie"] = _nie_set(os.path.join(tmp, "sharded.pt"), shard="auto")
         buf = io.BytesIO()  # bytes, not tensors: torch shares queued tensors by fd, which die
         torch.save(out, buf)  # with this process
         queue.put((rank, buf.getvalue()))
@@ -80,11 +90,11 @@ def _worker(rank, world, port, queue):
         dist.destroy_process_group()
 
 
-def test_two_gloo_ranks_equal_one_process():
+def test_two_gloo_ranks_equal_one_process(tmp_path):
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue)) for r in range(2)]
+    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue, str(tmp_path))) for r in range(2)]
     for p in procs:
         p.start()
     got = {}
@@ -107,8 +117,13 @@ def test_two_gloo_ranks_equal_one_process():
         for (ptr, nodes), (ref_ptr, ref_nodes) in zip(got[rank]["rr"], _rr_sets(), strict=True):
             assert torch.equal(ptr, ref_ptr) and torch.equal(nodes, ref_nodes)
         assert list(got[rank]["imm"]) == list(_imm_seeds())
+        feats, labels = _nie_set(tmp_path / "one.pt")
+        assert torch.equal(got[rank]["nie"][0], feats) and torch.equal(got[rank]["nie"][1], labels)
         assert torch.equal(got[rank]["batch"][0], ref["batch"][0])
         assert torch.equal(got[rank]["batch"][1], ref["batch"][1])
+    # rank 0 wrote the file, and it holds the one-process build
+    saved = torch.load(tmp_path / "sharded.pt", weights_only=False)
+    assert saved["complete"] and torch.equal(saved["labels"], labels)
 
 
 def _tiny_budget():
