@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["resolve_shard", "shard_range", "gather_runs", "gather_ragged"]
+__all__ = ["check_devices", "resolve_shard", "shard_range", "gather_runs", "gather_ragged"]
 
 
 def resolve_shard(shard: Any) -> tuple[int, int]:
@@ -61,6 +61,28 @@ def resolve_shard(shard: Any) -> tuple[int, int]:
                 f"{dist.get_rank()} of {dist.get_world_size()})"
             )
     return rank, world
+
+
+def check_devices(devices: Any, name: str = "devices") -> list[torch.device]:
+    """The devices of a ``devices`` argument (``None``: ``[]``), each checked to exist.
+
+    Raises:
+        ValueError: not a non-empty list of devices, or one that is unknown or unusable here.
+    """
+    from influence_gpu.validation import check_device
+
+    if devices is None:
+        return []
+    if isinstance(devices, (str, torch.device)) or not hasattr(devices, "__iter__"):
+        raise ValueError(f"{name} must be a list of devices, got {devices!r}")
+    out = []
+    for i, d in enumerate(devices):
+        if d is None:
+            raise ValueError(f"{name}[{i}] is None; name a device such as 'cpu' or 'cuda:0'")
+        out.append(check_device(d, f"{name}[{i}]"))
+    if not out:
+        raise ValueError(f"{name} must name at least one device")
+    return out
 
 
 def shard_range(num_samples: int, rank: int, world: int) -> tuple[int, int]:

@@ -37,7 +37,7 @@ from influence_gpu.diffusion._common import (
     iter_chunks,
     plan_chunks,
 )
-from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_range
+from influence_gpu.diffusion._runs import check_devices, gather_runs, resolve_shard, shard_range
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS, choose_backend
@@ -422,6 +422,7 @@ def simulate_ic(
     return_provenance: bool = False,
     backend: str = "auto",
     shard: Any = None,
+    devices: Any = None,
 ) -> SpreadResult:
     """Simulate ``num_samples`` independent-cascade runs from ``seeds`` at once.
 
@@ -446,6 +447,9 @@ def simulate_ic(
             the ranks of the ``torch.distributed`` process group and gather them, so every rank
             returns what one process computes (a collective call; counter-based coins only, so
             not the torch ``skip`` sampler). See :mod:`influence_gpu.diffusion._runs`.
+        devices: split this process's runs across these devices (e.g. ``["cuda:0",
+            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
+            one device's (counter-based coins, as for ``shard``). ``None``: the graph's device.
 
     Returns:
         :class:`SpreadResult`; with provenance, ``activation_step [R, n]`` (int32, -1 never,
@@ -466,6 +470,7 @@ def simulate_ic(
         provenance=return_provenance,
         backend=backend,
         shard=shard,
+        devices=devices,
     )[0]
 
 
@@ -480,6 +485,7 @@ def simulate_ic_batch(
     key: int | None = None,
     backend: str = "auto",
     shard: Any = None,
+    devices: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected IC spread of many seed sets, all ``S x num_samples`` runs batched together.
 
@@ -503,6 +509,7 @@ def simulate_ic_batch(
         provenance=False,
         backend=backend,
         shard=shard,
+        devices=devices,
     )
     means = torch.tensor([res.mean for res in results], dtype=torch.float64)
     stderrs = torch.tensor([res.stderr for res in results], dtype=torch.float64)
@@ -636,54 +643,71 @@ def _simulate_sets_native(
     return out
 
 
-def _simulate_sharded(
+def _simulate_split(
     graph: DiffusionGraph,
     seed_sets: list[torch.Tensor],
     num_samples: int,
     rank: int,
     world: int,
+    devices: list[torch.device],
     *,
     edge_uniforms: torch.Tensor | None,
+    backend: str,
     **kwargs: Any,
 ) -> list[SpreadResult]:
-    """This rank's runs of every set, gathered from all ranks.
+    """This rank's runs of every set, split over ``devices`` and gathered from all ranks.
 
-    Every rank returns the results one process computes with the same key (see
-    :mod:`~influence_gpu.diffusion._runs`).
+    Rank ``rank`` takes its contiguous share of the runs, cut again into one contiguous piece
+    per device; each piece runs at its global run offset, so every rank returns the results one
+    process on one device computes with the same key (see :mod:`~influence_gpu.diffusion._runs`).
     """
     offset, count = shard_range(num_samples, rank, world)
     n, S = graph.num_nodes, len(seed_sets)
-    if count:
+    sampler = kwargs["sampler"]
+    pieces, nodes, extra = [], torch.zeros(n, dtype=torch.long), {"sampler": sampler}
+    for i, dev in enumerate(devices):
+        off, cnt = shard_range(count, i, len(devices))
+        g = graph.to(dev)
+        if _choose_ic_backend(g, sampler, backend, False) == "torch" and sampler == "skip":
+            raise ValueError(
+                "IC runs split across ranks or devices need counter-based coins: use "
+                f"sampler='hash' (or the native kernel on CPU); on {dev} the torch 'skip' "
+                "sampler would draw from one stream"
+            )
+        if not cnt:
+            continue
         local = _simulate_sets(
-            graph, seed_sets, count, provenance=False, run_offset=offset,
-            edge_uniforms=None if edge_uniforms is None else edge_uniforms[offset:offset + count],
+            g, [x.to(g.device) for x in seed_sets], cnt, provenance=False,
+            run_offset=offset + off, backend=backend,
+            edge_uniforms=None if edge_uniforms is None
+            else edge_uniforms[offset + off : offset + off + cnt].to(g.device),
             **kwargs,
         )
-        spreads = torch.stack([res.spreads for res in local], 1)  # [count, S]
-        nodes = (local[0].extra["node_count"] if S == 1 else None)
-    else:
-        local, spreads, nodes = None, torch.zeros(0, S, dtype=torch.long), None
-    if S == 1:
-        nodes = torch.zeros(n, dtype=torch.long) if nodes is None else nodes.clone()
-    device = graph.device if graph.device.type == "cuda" else torch.device("cpu")
-    everything = gather_runs(spreads.to(device), num_samples, world).cpu()
-    if S == 1:
+        pieces.append(torch.stack([res.spreads for res in local], 1))  # [cnt, S]
+        if S == 1:
+            nodes += local[0].extra["node_count"].cpu()
+        extra = {**local[0].extra, "node_count": None}
+    spreads = torch.cat(pieces) if pieces else torch.zeros(0, S, dtype=torch.long)
+    if world > 1:
         import torch.distributed as dist
 
-        nodes = nodes.to(device)
-        dist.all_reduce(nodes)
-        nodes = nodes.cpu()
+        comm = graph.device if graph.device.type == "cuda" else torch.device("cpu")
+        spreads = gather_runs(spreads.to(comm), num_samples, world).cpu()
+        if S == 1:
+            nodes = nodes.to(comm)
+            dist.all_reduce(nodes)
+            nodes = nodes.cpu()
+    extra.update(world_size=world, devices=[str(d) for d in devices])
     out = []
     for s in range(S):
-        sp = everything[:, s].contiguous()
+        sp = spreads[:, s].contiguous()
         mean, stderr = summarize(sp)
-        extra = dict(local[s].extra) if local else {"sampler": kwargs["sampler"]}
-        extra.update(world_size=world, node_count=nodes if S == 1 else None)
         out.append(
             SpreadResult(
                 mean=mean, stderr=stderr, num_samples=num_samples,
                 node_prob=(nodes.double() / num_samples).float() if S == 1 else None,
-                spreads=sp, model="ic", extra=extra,
+                spreads=sp, model="ic",
+                extra={**extra, "node_count": nodes if S == 1 else None},
             )
         )
     return out
@@ -703,6 +727,7 @@ def _simulate_sets(
     backend: str = "auto",
     shard: Any = None,
     run_offset: int = 0,
+    devices: Any = None,
 ) -> list[SpreadResult]:
     graph.require_prob()
     n, device = graph.num_nodes, graph.device
@@ -744,18 +769,18 @@ def _simulate_sets(
     ]
     chosen = _choose_ic_backend(graph, sampler, backend, provenance)
     rank, world = resolve_shard(shard)
-    if world > 1:
+    devices = check_devices(devices)
+    if world > 1 or len(devices) > 1 or (devices and devices[0] != graph.device):
         if provenance:
-            raise ValueError("return_provenance cannot be combined with a sharded simulation")
-        if chosen == "torch" and sampler == "skip":
             raise ValueError(
-                "a sharded IC simulation needs counter-based coins: use sampler='hash' (or the "
-                "native kernel on CPU); the torch 'skip' sampler draws from one stream"
+                "return_provenance cannot be combined with runs split across ranks or devices"
             )
-        return _simulate_sharded(
-            graph, seed_sets, num_samples, rank, world, generator=generator,
-            memory_budget=memory_budget, sampler=sampler, key=key, edge_uniforms=edge_uniforms,
-            backend=chosen,
+        if key is None:  # one key for every piece: the key one call would draw
+            key = draw_key(generator if generator is not None else torch.Generator().manual_seed(0))
+        return _simulate_split(
+            graph, seed_sets, num_samples, rank, world, devices or [graph.device],
+            generator=generator, memory_budget=memory_budget, sampler=sampler, key=key,
+            edge_uniforms=edge_uniforms, backend=backend,
         )
     if chosen == "native":
         from influence_gpu.diffusion._native import load_ic_kernel

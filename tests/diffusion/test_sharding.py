@@ -164,3 +164,28 @@ def test_sharding_refuses_the_stream_sampler_and_provenance(monkeypatch):
         simulate_ic(graph, seeds, 10, backend="torch", shard="auto")
     with pytest.raises(ValueError, match="provenance"):
         simulate_ic(graph, seeds, 10, sampler="hash", return_provenance=True, shard="auto")
+
+
+@pytest.mark.parametrize("sampler,backend", [("hash", "torch"), ("hash", "native"),
+                                             ("skip", "native"), ("hash", "auto")])
+def test_runs_split_across_local_devices_equal_one_call(sampler, backend):
+    graph, seeds, sets = _cases()
+    kw = dict(sampler=sampler, backend=backend)
+    one = simulate_ic(graph, seeds, 101, generator=torch.Generator().manual_seed(3), **kw)
+    split = simulate_ic(graph, seeds, 101, generator=torch.Generator().manual_seed(3),
+                        devices=["cpu", "cpu", "cpu"], **kw)
+    assert torch.equal(one.spreads, split.spreads)
+    assert torch.equal(one.node_prob, split.node_prob)
+    assert split.extra["devices"] == ["cpu"] * 3
+    means, _ = simulate_ic_batch(graph, sets, 20, key=4, devices=["cpu", "cpu"], **kw)
+    assert torch.equal(means, simulate_ic_batch(graph, sets, 20, key=4, **kw)[0])
+
+
+def test_device_split_refuses_bad_devices_and_the_stream_sampler():
+    graph, seeds, _ = _cases()
+    with pytest.raises(ValueError, match="counter-based"):
+        simulate_ic(graph, seeds, 10, backend="torch", devices=["cpu", "cpu"])
+    for bad, msg in (("cpu", "list of devices"), ([], "at least one"), ([None], "devices\\[0\\]"),
+                     (["gpu7"], "devices\\[0\\]")):
+        with pytest.raises(ValueError, match=msg):
+            simulate_ic(graph, seeds, 10, sampler="hash", devices=bad)
