@@ -8,6 +8,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from influence_gpu.apps._distributed import distributed_group
 from influence_gpu.apps._run import (
     build_graph,
     evaluation_metrics,
@@ -32,7 +33,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     Returns:
         The metrics written to ``<output_dir>/metrics.json``: ``seeds``, ``spread``, ``stderr``,
-        ``simulate_seconds`` and the run's graph / model / device.
+        ``simulate_seconds``, ``world_size`` (ranks under ``torchrun``; only rank 0 writes) and
+        the run's graph / model / device.
 
     Raises:
         ValueError: no seeds, or a seed that is not a node of the graph (``seeds=abc`` on an
@@ -69,9 +71,18 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if not seeds:
         raise ValueError("task=spread needs seeds=[...] (node labels of the graph)")
     ids = as_seed_tensor(graph, seeds, "seeds")
-    t1 = time.perf_counter()
-    res = diffusion.simulate(graph, ids, generator=make_generator(int(cfg.seed), graph.device))
-    seconds = time.perf_counter() - t1
+    with distributed_group(graph.device) as world:
+        # under torchrun the runs are split across the ranks and gathered (counter-based coins:
+        # the spread equals a one-process run's); models without sharding run whole on each rank
+        extra = {"shard": "auto"} if world > 1 and diffusion.shardable else {}
+        if world > 1 and not diffusion.shardable:
+            log.warning("%s runs are not split across ranks: every rank simulates all of them",
+                        diffusion.name)
+        t1 = time.perf_counter()
+        res = diffusion.simulate(graph, ids, generator=make_generator(int(cfg.seed), graph.device),
+                                 **extra)
+        seconds = time.perf_counter() - t1
+    metrics["world_size"] = world
     row = [diffusion.name, f"{res.mean:.3f}", f"{res.stderr:.3f}", f"{seconds:.2f}"]
     header = ["model", "spread", "stderr", "seconds"]
     if diffusion.blocks:  # threshold models: the blocked count beside the active one

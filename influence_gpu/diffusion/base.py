@@ -47,11 +47,14 @@ class Diffusion:
         submodular: whether the expected spread is submodular in the seed set (CELF's laziness
             is exact only then; DESIGN 7.1).
         blocks: whether the model has a blocked state (its results carry ``blocked_mean``).
+        shardable: whether its simulator takes ``shard`` (runs split across the ranks of a
+            ``torch.distributed`` group; :mod:`influence_gpu.diffusion._runs`).
     """
 
     name: ClassVar[str] = ""
     submodular: ClassVar[bool] = True
     blocks: ClassVar[bool] = False
+    shardable: ClassVar[bool] = False
 
     def __init__(
         self, num_samples: int = 1000, memory_budget: int | None = None, **options: Any
@@ -138,6 +141,7 @@ class IndependentCascade(Diffusion):
     """Independent cascade (Kempe et al. 2003); options of :func:`~.ic.simulate_ic`."""
 
     name = "ic"
+    shardable = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
