@@ -42,6 +42,7 @@ from influence_gpu.diffusion._common import (
 from influence_gpu.diffusion.ic import _native_csr_bytes
 from influence_gpu.diffusion.results import CompetitiveResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.kernels.native import native_threads
 from influence_gpu.validation import check_fits_budget
 
 __all__ = [
@@ -391,7 +392,7 @@ def _native_false_counts(
     fn = load_ic_kernel("competitive_false_counts")
     if fn is None:
         return None
-    threads = torch.get_num_threads()
+    threads = native_threads()
     num_sets = ptr.numel() - 1
     fixed = (_native_csr_bytes(graph) + threads * graph.num_nodes * _NATIVE_BYTES_PER_NODE
              + charge_results(num_sets * num_samples * 8 * 2))

@@ -41,6 +41,7 @@ from influence_gpu.diffusion._runs import check_devices, gather_runs, resolve_sh
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS, choose_backend
+from influence_gpu.kernels.native import native_threads
 
 __all__ = ["simulate_ic", "simulate_ic_batch", "release_workspace", "SAMPLERS", "BACKENDS"]
 
@@ -583,7 +584,7 @@ def _simulate_sets_native(
     worlds, exactly as on the torch path (and with the very same coins).
     """
     n = graph.num_nodes
-    threads = torch.get_num_threads()
+    threads = native_threads()
     # the one-time preparation, per-thread visit stamps, queue, depth and counts, and the result
     # arrays (spreads, node counts, the [S * R, n] provenance outputs) are all allocated up
     # front, so they are fixed cost, checked before any of them is allocated

@@ -9,8 +9,8 @@ False``) turns every native kernel off; :func:`influence_gpu.kernels.backend.cho
 reads that flag at call time.
 
 Every kernel that runs in parallel takes its thread count from :func:`native_threads`: the CPUs
-this process may use (its affinity mask), capped by ``$INFLUENCE_GPU_THREADS`` when set, so a
-shared cluster node is not oversubscribed.
+this process may use (its affinity mask), capped by ``torch.get_num_threads()`` and by
+``$INFLUENCE_GPU_THREADS`` when set, so a shared cluster node is not oversubscribed.
 """
 
 from __future__ import annotations
@@ -46,11 +46,12 @@ def native_cache_dir() -> Path:
 
 
 def native_threads() -> int:
-    """Threads for a native kernel: the CPUs this process may use, capped by the environment.
+    """Threads for a native kernel: the CPUs this process may use, capped by its settings.
 
-    ``$INFLUENCE_GPU_THREADS`` (a positive integer) caps the count; otherwise the affinity mask of
-    the process decides (``os.sched_getaffinity``, so a SLURM job with ``--cpus-per-task=4`` uses
-    4), falling back to ``os.cpu_count()``.
+    The smallest of: the CPUs in the process's affinity mask (``os.sched_getaffinity``, so a
+    SLURM job with ``--cpus-per-task=4`` uses 4; ``os.cpu_count()`` where there is none),
+    ``torch.get_num_threads()`` (``torch.set_num_threads`` / ``OMP_NUM_THREADS`` apply), and
+    ``$INFLUENCE_GPU_THREADS`` when set (a positive integer).
 
     Raises:
         ValueError: ``$INFLUENCE_GPU_THREADS`` is not a positive integer.
@@ -59,9 +60,12 @@ def native_threads() -> int:
         avail = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         avail = os.cpu_count() or 1
+    import torch
+
+    avail = max(1, min(avail, torch.get_num_threads()))
     raw = os.environ.get("INFLUENCE_GPU_THREADS")
     if raw is None or raw == "":
-        return max(1, avail)
+        return avail
     try:
         cap = int(raw)
     except ValueError:

@@ -68,6 +68,7 @@ from influence_gpu.diffusion.base import (
 )
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.probabilities import check_lt_weights
+from influence_gpu.kernels.native import native_threads
 from influence_gpu.rr.sketch import ENTRY_BYTES, RRSketch, sketch_nbytes
 from influence_gpu.rr.temporal import sample_temporal_rr_chunk, temporal_rr_tables
 
@@ -338,7 +339,7 @@ class RRSampler:
     def fixed_bytes(self) -> float:
         """Bytes of the sampler's graph-side arrays and per-thread scratch."""
         g = self.graph
-        threads = torch.get_num_threads() if self.backend == "native" else 1
+        threads = native_threads() if self.backend == "native" else 1
         return 40.0 * g.num_edges + 8.0 * g.num_nodes + 4.0 * g.num_nodes * threads
 
     def check_budget(self, num_sets: int, mean_size: float, *, what: str = "RR sketch") -> float:
@@ -530,7 +531,7 @@ class RRSampler:
         sample_fn = load_rr_kernel("rr_sample")
         # a thread per _SETS_PER_THREAD sets at most: a parallel region costs a scheduler time
         # slice (milliseconds) when the cores are busy, more than a small call's whole work
-        threads = max(1, min(torch.get_num_threads(), count // _SETS_PER_THREAD))
+        threads = max(1, min(native_threads(), count // _SETS_PER_THREAD))
         total = ctypes.c_int64(0)
         ic = self.model == "ic"
         handle = sample_fn(
@@ -555,7 +556,7 @@ class RRSampler:
 
         tab = self._temporal
         a = tab.native_arrays()
-        threads = max(1, min(torch.get_num_threads(), count // _SETS_PER_THREAD))
+        threads = max(1, min(native_threads(), count // _SETS_PER_THREAD))
         total = ctypes.c_int64(0)
         handle = load_rr_kernel("rr_sample_temporal")(
             tab.n, a["in_ptr"].data_ptr(), a["in_src32"].data_ptr(), a["in_eid"].data_ptr(),
