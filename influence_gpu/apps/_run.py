@@ -32,6 +32,8 @@ __all__ = [
     "instantiate_callbacks",
     "instantiate_loggers",
     "output_dir",
+    "global_rank",
+    "per_device_batch_size",
     "write_metrics",
     "finish",
     "format_table",
@@ -239,6 +241,43 @@ def output_dir(cfg: DictConfig) -> Path:
     return out
 
 
+def global_rank() -> int:
+    """This process's rank in a distributed job (0 when there is none).
+
+    The process group's rank once one is initialised, else the launcher's environment
+    (``RANK`` from torchrun, ``SLURM_PROCID`` from ``srun``; the variables Lightning reads).
+    """
+    import os
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return int(torch.distributed.get_rank())
+    for key in ("RANK", "SLURM_PROCID"):
+        if os.environ.get(key, "").isdigit():
+            return int(os.environ[key])
+    return 0
+
+
+def per_device_batch_size(batch_size: int, world_size: int) -> int:
+    """The batch each of ``world_size`` processes loads: ``batch_size`` is the global batch.
+
+    Data-parallel training splits every step's global batch across the processes (Lightning's
+    ``DistributedSampler`` gives each rank its own share of the data), so one step sees the same
+    number of examples, and an epoch has the same number of steps, on any number of devices.
+
+    Raises:
+        ValueError: ``batch_size`` is not a multiple of ``world_size``.
+    """
+    batch_size, world_size = int(batch_size), int(world_size)
+    if world_size < 1 or batch_size % world_size:
+        raise ValueError(
+            f"data.batch_size={batch_size} is the global batch and must be a multiple of the "
+            f"world size {world_size} (trainer.devices x trainer.num_nodes), so that each "
+            f"process loads batch_size / world_size; choose data.batch_size="
+            f"{max(world_size, batch_size // max(world_size, 1) * world_size)} or change devices"
+        )
+    return batch_size // world_size
+
+
 def write_metrics(out_dir: Path, metrics: dict[str, Any]) -> Path:
     """Write ``<out_dir>/metrics.json`` (non-JSON values as strings)."""
     path = Path(out_dir) / "metrics.json"
@@ -247,11 +286,15 @@ def write_metrics(out_dir: Path, metrics: dict[str, Any]) -> Path:
 
 
 def finish(out_dir: Path, metrics: dict[str, Any], t0: float) -> dict[str, Any]:
-    """Add ``seconds`` (since ``t0``) and ``output_dir``, write ``metrics.json``, return it."""
+    """Add ``seconds`` (since ``t0``) and ``output_dir``, write ``metrics.json``, return it.
+
+    In a distributed job only global rank 0 writes (every rank returns the metrics).
+    """
     metrics["seconds"] = time.perf_counter() - t0
     metrics["output_dir"] = str(out_dir)
-    path = write_metrics(out_dir, metrics)
-    log.info("wrote %s", path)
+    if global_rank() == 0:
+        path = write_metrics(out_dir, metrics)
+        log.info("wrote %s", path)
     return metrics
 
 

@@ -21,6 +21,7 @@ from influence_gpu.apps._run import (
     instantiate_callbacks,
     instantiate_loggers,
     output_dir,
+    per_device_batch_size,
     seed_everything,
 )
 
@@ -51,7 +52,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     Returns:
         The metrics written to ``metrics.json``: ``status`` (``"trained"`` or ``"no_model"``),
-        the graph, and the trainer's ``callback_metrics`` after fit (and test with ``test=true``).
+        the graph, ``world_size`` and the trainer's ``callback_metrics`` after fit (and test
+        with ``test=true``). ``data.batch_size``, when the data config has one, is the global
+        batch: each of the ``world_size`` processes loads ``batch_size / world_size``.
+
+    Raises:
+        ValueError: ``data.batch_size`` is not a multiple of the world size.
     """
     from hydra.utils import instantiate
 
@@ -80,12 +86,19 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         log.info(msg)
         metrics.update(status="no_model", available_models=available, message=msg)
         return finish(out_dir, metrics, t0)
-    data_cfg = cfg.get("data")
-    datamodule = instantiate(data_cfg) if data_cfg and "_target_" in data_cfg else None
-    model = instantiate(model_cfg)
     callbacks = instantiate_callbacks(cfg.get("callbacks"))
     loggers = instantiate_loggers(cfg.get("logger"))
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    metrics["world_size"] = int(trainer.world_size)
+    data_cfg = cfg.get("data")
+    datamodule = None
+    if data_cfg and "_target_" in data_cfg:
+        # data.batch_size is the global batch; each process of a DDP run loads its share
+        per_device = ({"batch_size": per_device_batch_size(data_cfg.batch_size,
+                                                           trainer.world_size)}
+                      if data_cfg.get("batch_size") is not None else {})
+        datamodule = instantiate(data_cfg, **per_device)
+    model = instantiate(model_cfg)
     if cfg.get("train", True):
         trainer.fit(model=model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})

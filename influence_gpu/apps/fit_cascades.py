@@ -5,7 +5,11 @@
    ``instantiate(cfg.model, num_nodes=dm.num_nodes, edge_index=dm.edge_index)``;
 3. a ``LightningModule`` (LTNN / RWNN) is trained with the ``Trainer`` of ``cfg.trainer``
    (callbacks and loggers from ``cfg.callbacks`` / ``cfg.logger``); any other model (the LT / RW
-   MIPs) is fitted with ``model.fit(dm)``, which returns its metrics;
+   MIPs) is fitted with ``model.fit(dm)``, which returns its metrics. With a data-parallel
+   trainer (``trainer=ddp``) ``data.batch_size`` is the global batch: each of the
+   ``world_size`` processes loads ``batch_size / world_size`` cascades per step
+   (:func:`~influence_gpu.apps._run.per_device_batch_size`), logged epoch metrics are averaged
+   over the ranks, and only global rank 0 writes checkpoints and ``metrics.json``;
 4. train and test accuracy of the final model (share of ``(cascade, node)`` pairs predicted
    right), two baselines (the majority class; "no new activation", ``xT = x0``), for paper A's
    synthetic generator the Bayes-optimal ceiling, and the seconds are written to
@@ -24,9 +28,11 @@ from omegaconf import DictConfig
 from influence_gpu.apps._run import (
     finish,
     format_table,
+    global_rank,
     instantiate_callbacks,
     instantiate_loggers,
     output_dir,
+    per_device_batch_size,
     seed_everything,
 )
 from influence_gpu.apps.cascades import cascade_accuracy, split_tensors
@@ -162,6 +168,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             metrics.setdefault("train_accuracy", cascade_accuracy(model, x0_tr, xT_tr))
             metrics.setdefault("test_accuracy", cascade_accuracy(model, x0_te, xT_te))
     bayes = metrics.get("bayes_test_accuracy")
+    if global_rank() != 0:  # other ranks of a distributed run: no table (finish writes nothing)
+        return finish(out_dir, metrics, t_start)
     print(format_table(
         [[metrics["model"], f"{dm.num_nodes}", f"{summary['num_edges']}",
           f"{summary['num_cascades']}", f"{metrics['train_accuracy']:.3f}",
@@ -180,24 +188,35 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
 def _fit_lightning(cfg: DictConfig, model: Any, dm: Any, out_dir: Path, t_fit: float
                    ) -> dict[str, Any]:
-    """Train with ``cfg.trainer``, save ``last.ckpt`` (the final model), test; return metrics."""
+    """Train with ``cfg.trainer``, save ``last.ckpt`` (the final model), test; return metrics.
+
+    ``dm.batch_size`` (the global batch) becomes the per-process batch of the trainer's world
+    size before training. Every rank of a distributed run calls this (the checkpoint and test
+    calls are collective); Lightning writes checkpoints on global rank 0 only.
+    """
     from hydra.utils import instantiate
 
     callbacks = instantiate_callbacks(cfg.get("callbacks"))
     loggers = instantiate_loggers(cfg.get("logger"))
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    global_batch = int(dm.batch_size)
+    dm.batch_size = per_device_batch_size(global_batch, trainer.world_size)
     if cfg.get("train", True):
         trainer.fit(model=model, datamodule=dm, ckpt_path=cfg.get("ckpt_path"))
     out: dict[str, Any] = {"fit_seconds": time.perf_counter() - t_fit,
                            "steps": int(trainer.global_step),
-                           "epochs": int(trainer.current_epoch)}
+                           "epochs": int(trainer.current_epoch),
+                           "world_size": int(trainer.world_size),
+                           "batch_size": global_batch,
+                           "per_device_batch_size": int(dm.batch_size)}
     out["seconds_per_step"] = out["fit_seconds"] / max(trainer.global_step, 1)
     out.update({k: float(v) for k, v in trainer.callback_metrics.items()})
     # the final model is the one reported; the last checkpoint holds exactly it
     ckpt = trainer.checkpoint_callback
     if ckpt is not None and ckpt.dirpath is not None:
         last = Path(ckpt.dirpath) / "last.ckpt"
-        if not last.exists():
+        # rank 0's answer for all ranks: save_checkpoint is collective
+        if not trainer.strategy.broadcast(last.exists(), src=0):
             trainer.save_checkpoint(last)
         out["checkpoint"] = str(last)
         out["best_checkpoint"] = str(ckpt.best_model_path or "")

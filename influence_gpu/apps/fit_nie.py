@@ -23,10 +23,12 @@ from influence_gpu.apps._run import (
     build_graph,
     finish,
     format_table,
+    global_rank,
     graph_summary,
     instantiate_callbacks,
     instantiate_loggers,
     output_dir,
+    per_device_batch_size,
     seed_everything,
 )
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
@@ -49,6 +51,32 @@ def _score(net: torch.nn.Module, data: Any) -> dict[str, float]:
             "label_mean": float(y.mean()), "num": int(y.numel())}
 
 
+def _prepare_on_rank_zero(trainer: Any, dm: Any) -> None:
+    """Build (or resume) the training-set file on global rank 0 only, before ``Trainer.fit``.
+
+    The scaler is fitted on the training features before ``fit``, so the file must exist before
+    Lightning would call ``prepare_data`` itself. When one process starts the others
+    (``python train.py trainer=ddp``: Lightning re-runs the command line inside ``fit``), rank 0
+    has built the file before any other rank starts, and they find it complete. When a launcher
+    starts all ranks at once (torchrun, ``srun``), the ranks join their process group here, rank
+    0 builds the file, and the others wait at a barrier.
+    """
+    from lightning.fabric.plugins.environments import LightningEnvironment
+    from lightning.pytorch.strategies import ParallelStrategy
+
+    strategy = trainer.strategy
+    env = strategy.cluster_environment if isinstance(strategy, ParallelStrategy) else None
+    external = (trainer.world_size > 1 and env is not None and env.creates_processes_externally
+                and not isinstance(env, LightningEnvironment))
+    if not external:
+        dm.prepare_data()
+        return
+    trainer.strategy.setup_environment()  # init_process_group; fit() finds it initialised
+    if trainer.global_rank == 0:
+        dm.prepare_data()
+    trainer.strategy.barrier("nie_training_set")
+
+
 def fit_nie(
     graph: DiffusionGraph,
     model_cfg: DictConfig,
@@ -59,6 +87,11 @@ def fit_nie(
     loggers: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Build the training set, train the NIE and save ``<out_dir>/checkpoints/nie.ckpt``.
+
+    With a data-parallel trainer (``trainer=ddp``) every rank calls this: ``data.batch_size``
+    is the global batch (each process loads ``batch_size / world_size``), global rank 0 alone
+    builds the training-set file (:func:`_prepare_on_rank_zero`), and Lightning writes the
+    checkpoints on rank 0 only.
 
     Args:
         graph: the network.
@@ -71,19 +104,14 @@ def fit_nie(
 
     Returns:
         ``ckpt`` (path), ``val/r2``, ``val/mse``, ``test/r2``, ``test/mse`` of the best weights,
-        sizes and timings.
+        sizes, ``world_size`` and batch sizes, and timings.
+
+    Raises:
+        ValueError: ``data_cfg.batch_size`` is not a multiple of the world size.
     """
     from hydra.utils import instantiate
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
-    t0 = time.perf_counter()
-    dm = instantiate(data_cfg, graph=graph)
-    dm.prepare_data()
-    data_seconds = time.perf_counter() - t0
-    dm.setup("fit")
-    model = instantiate(model_cfg, graph_hash=graph.content_hash(), h=dm.h,
-                        weight_rule=dm.weight_rule)
-    model.fit_scaler(dm.train_features, dm.train_labels)
     ckpt_dir = Path(out_dir) / "checkpoints"
     extra: dict[str, Any] = {}
     if callbacks is None:
@@ -93,6 +121,16 @@ def fit_nie(
             ModelCheckpoint(dirpath=ckpt_dir, filename="nie_best", monitor="val/mse", mode="min"),
         ]
     trainer = instantiate(trainer_cfg, callbacks=callbacks, logger=loggers or False, **extra)
+    t0 = time.perf_counter()
+    dm = instantiate(data_cfg, graph=graph)
+    global_batch = int(dm.batch_size)
+    dm.batch_size = per_device_batch_size(global_batch, trainer.world_size)
+    _prepare_on_rank_zero(trainer, dm)
+    data_seconds = time.perf_counter() - t0
+    dm.setup("fit")
+    model = instantiate(model_cfg, graph_hash=graph.content_hash(), h=dm.h,
+                        weight_rule=dm.weight_rule)
+    model.fit_scaler(dm.train_features, dm.train_labels)
     t1 = time.perf_counter()
     trainer.fit(model=model, datamodule=dm)
     train_seconds = time.perf_counter() - t1
@@ -107,6 +145,8 @@ def fit_nie(
     net = model.net.cpu().eval()
     out: dict[str, Any] = {"ckpt": str(ckpt), "training_set": str(dm.path),
                            "num_train": len(dm.data_train), "epochs": int(trainer.current_epoch),
+                           "world_size": int(trainer.world_size), "batch_size": global_batch,
+                           "per_device_batch_size": int(dm.batch_size),
                            "data_seconds": data_seconds, "train_seconds": train_seconds}
     for stage, data in (("val", dm.data_val), ("test", dm.data_test)):
         for key, val in _score(net, data).items():
@@ -151,6 +191,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "status": "trained",
         **res,
     }
+    if global_rank() != 0:  # other ranks of a distributed run: no table (finish writes nothing)
+        return finish(out_dir, metrics, t0)
     print(format_table(
         [[k, f"{res[k]:.4f}"] for k in ("val/r2", "val/mse", "test/r2", "test/mse") if k in res],
         ["metric", "value"],

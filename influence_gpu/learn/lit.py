@@ -51,8 +51,10 @@ class _CascadeLitModule(LightningModule):
         out = self.net(x0)
         loss = torch.nn.functional.mse_loss(out, xT)
         acc.update(out, xT.long())
+        # sync_dist: with DDP the epoch loss (monitored by checkpointing / early stopping) is the
+        # mean over the ranks; the accuracy metric object syncs its counts itself
         self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=stage != "train",
-                 batch_size=x0.shape[0])
+                 batch_size=x0.shape[0], sync_dist=True)
         self.log(f"{stage}/accuracy", acc, on_step=False, on_epoch=True, prog_bar=True,
                  batch_size=x0.shape[0])
         return loss

@@ -99,8 +99,10 @@ class NIELitModule(L.LightningModule):
         target = (y - self.net.label_mean) / self.net.label_std
         pred = self.net.forward_standardized(x)  # [B], or [num_members, B]
         loss = nn.functional.mse_loss(pred, target.expand_as(pred))
+        # sync_dist: with DDP the epoch loss is the mean over the ranks (the metric objects of
+        # the evaluation steps sync their sums themselves)
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True,
-                 batch_size=x.size(0))
+                 batch_size=x.size(0), sync_dist=True)
         return loss
 
     def _eval_step(self, batch, mse: MeanSquaredError, r2: R2Score, stage: str) -> None:
@@ -119,7 +121,8 @@ class NIELitModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         """``val/loss`` = ``val/mse`` for the default callbacks."""
-        self.log("val/loss", self.val_mse.compute())
+        # compute() already reduces over the ranks (every rank holds the same value)
+        self.log("val/loss", self.val_mse.compute(), sync_dist=True)
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         """Test MSE and R² in label units."""
