@@ -301,6 +301,7 @@ def load_training_set(
         raise ValueError(
             f"{path}: training-set format version {got!r}, expected {TRAINING_SET_VERSION}"
         )
+    _check_state_layout(state, path)
     # files written before local_h was recorded drew their local S_T from the h-ball
     state["config"].setdefault("local_h", state["config"].get("h"))
     # files written before weight_rule was recorded used paper B's Alg. 1
@@ -318,12 +319,67 @@ def load_training_set(
         detail = ", ".join(f"{k}: file {state['config'].get(k)!r} vs {config.get(k)!r}"
                            for k in diff)
         raise ValueError(f"{path}: generation config differs ({detail})")
+    if graph is not None:
+        for side in ("false", "true"):
+            idx = state["instances"][f"{side}_idx"]
+            if idx.numel() and int(idx.max()) >= graph.num_nodes:
+                raise ValueError(
+                    f"{path}: corrupt training-set file (instances.{side}_idx holds node id "
+                    f"{int(idx.max())} on a graph of {graph.num_nodes} nodes)"
+                )
     if require_complete and not state["complete"]:
         raise ValueError(
             f"{path}: incomplete training set ({state['num_done']} of "
             f"{state['config']['num_instances']} instances); rerun build_training_set to resume"
         )
     return state
+
+
+def _check_state_layout(state: dict[str, Any], path: Path) -> None:
+    """Refuse a training-set file whose fields are missing, mistyped or of inconsistent sizes."""
+
+    def bad(what: str) -> ValueError:
+        return ValueError(f"{path}: corrupt training-set file ({what})")
+
+    need = ("graph_hash", "config", "instances", "keys", "features", "labels", "num_done",
+            "complete")
+    missing = [k for k in need if k not in state]
+    if missing:
+        raise bad(f"missing {', '.join(missing)}")
+    config = state["config"]
+    if not isinstance(config, dict) or not isinstance(config.get("num_instances"), int):
+        raise bad("config without an integer num_instances")
+    if not isinstance(state["graph_hash"], str):
+        raise bad("graph_hash is not a string")
+    total = config["num_instances"]
+    for name, dtype, shape in (("keys", None, (total,)), ("features", torch.float32, (total, 7)),
+                               ("labels", torch.float32, (total,))):
+        t = state[name]
+        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or (
+            dtype is not None and t.dtype != dtype
+        ):
+            got = (f"{tuple(t.shape)} {t.dtype}" if isinstance(t, torch.Tensor)
+                   else type(t).__name__)
+            raise bad(f"{name} should be {shape}{'' if dtype is None else f' {dtype}'}, got {got}")
+    done = state["num_done"]
+    if isinstance(done, bool) or not isinstance(done, int) or not 0 <= done <= total:
+        raise bad(f"num_done {done!r} outside 0..{total}")
+    if not isinstance(state["complete"], bool) or state["complete"] != (done == total):
+        raise bad(f"complete={state['complete']!r} with {done} of {total} instances done")
+    packed = state["instances"]
+    if not isinstance(packed, dict):
+        raise bad("instances is not a dict")
+    for side in ("false", "true"):
+        ptr, idx = packed.get(f"{side}_ptr"), packed.get(f"{side}_idx")
+        if not isinstance(ptr, torch.Tensor) or not isinstance(idx, torch.Tensor):
+            raise bad(f"instances lack {side}_ptr / {side}_idx")
+        if (ptr.dim() != 1 or ptr.numel() != total + 1 or int(ptr[0]) != 0
+                or int(ptr[-1]) != idx.numel() or bool((ptr[1:] < ptr[:-1]).any())):
+            raise bad(f"instances.{side}_ptr is not a valid offset array for {total} instances")
+        if idx.numel() and int(idx.min()) < 0:
+            raise bad(f"instances.{side}_idx holds negative node ids")
+    if done and not bool(torch.isfinite(state["labels"][:done]).all()):
+        raise bad("non-finite labels")
 
 
 def _save(state: dict[str, Any], path: Path) -> None:

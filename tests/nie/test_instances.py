@@ -204,6 +204,65 @@ def test_unreadable_file_is_refused(tmp_path):
         load_training_set(path)
 
 
+def _corruptions():
+    """(name, edit of a good state dict) pairs: each must be refused with the file named."""
+
+    def drop(key):
+        return lambda st: st.pop(key)
+
+    def put(key, value):
+        return lambda st: st.__setitem__(key, value)
+
+    return [
+        ("no labels", drop("labels")),
+        ("no config", drop("config")),
+        ("labels short", lambda st: st.__setitem__("labels", st["labels"][:-1])),
+        ("features 6 wide", lambda st: st.__setitem__("features", st["features"][:, :6])),
+        ("features float64", lambda st: st.__setitem__("features", st["features"].double())),
+        ("keys a list", lambda st: st.__setitem__("keys", st["keys"].tolist())),
+        ("num_done too big", put("num_done", 10**6)),
+        ("num_done negative", put("num_done", -1)),
+        ("num_done a float", put("num_done", 2.0)),
+        ("complete lies", lambda st: st.__setitem__("complete", not st["complete"])),
+        ("graph_hash int", put("graph_hash", 5)),
+        ("instances gone", lambda st: st["instances"].pop("true_ptr")),
+        ("ptr decreasing", lambda st: st["instances"]["false_ptr"].__setitem__(1, -3)),
+        ("ptr wrong end", lambda st: st["instances"].__setitem__(
+            "true_idx", st["instances"]["true_idx"][:-1])),
+        ("negative ids", lambda st: st["instances"]["true_idx"].__setitem__(0, -7)),
+        ("nan label", lambda st: st["labels"].__setitem__(0, float("nan"))),
+        ("config not a dict", put("config", [1, 2])),
+        ("id past n", lambda st: st["instances"]["false_idx"].__setitem__(0, 10**6)),
+    ]
+
+
+@pytest.mark.parametrize("name,edit", _corruptions(), ids=[c[0] for c in _corruptions()])
+def test_corrupt_training_set_files_are_refused_naming_the_file(tmp_path, name, edit):
+    g = _graph()
+    good = tmp_path / "good.pt"
+    _build(g, good)
+    state = torch.load(good, weights_only=True)
+    edit(state)
+    bad = tmp_path / "bad.pt"
+    torch.save(state, bad)
+    with pytest.raises(ValueError, match="bad.pt"):
+        load_training_set(bad, g)
+    with pytest.raises(ValueError, match="bad.pt"):  # and a resumed build refuses it too
+        _build(g, bad)
+
+
+def test_truncated_training_set_file_is_refused(tmp_path):
+    g = _graph()
+    good = tmp_path / "good.pt"
+    _build(g, good)
+    blob = good.read_bytes()
+    for cut in (10, len(blob) // 2, len(blob) - 3):
+        bad = tmp_path / f"cut{cut}.pt"
+        bad.write_bytes(blob[:cut])
+        with pytest.raises(ValueError, match=f"cut{cut}.pt"):
+            load_training_set(bad, g)
+
+
 def test_refeaturize_equals_a_direct_build_with_the_new_h(tmp_path):
     from influence_gpu.nie import refeaturize_training_set
 
