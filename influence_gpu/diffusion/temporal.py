@@ -35,10 +35,21 @@ finds ``f_e(tau_u)`` with one ``torch.searchsorted`` over all contacts keyed by 
 rank``, and scatters the candidate keys with ``amin``; the rounds stop when no key changes (at most
 one round more than the largest hop count). The arcs' coins are recomputed from the hash when
 needed, so no ``[R, E]`` tensor is stored.
+
+Native backend. On a CPU graph ``backend="auto"`` runs the C++/OpenMP kernel of
+``_native/temporal_kernel.cpp`` instead: one earliest-arrival search per run (Dijkstra over the
+arrival ranks with an indexed heap; a node's rank is final when it leaves the heap because the
+arc maps are monotone and never lower a time), runs spread over
+:func:`~influence_gpu.kernels.native.native_threads` threads, the same hash coins compared in
+the same float32 values, ``f_e`` by binary search in the arc's sorted contact ranks. It returns
+the same spreads and node counts bit for bit. It computes no provenance: calls with
+``return_provenance=True`` use the torch path. :func:`estimate_temporal_ic_sets` evaluates many
+seed sets in one kernel call on common worlds (the sets as virtual runs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -55,8 +66,9 @@ from influence_gpu.diffusion._common import (
 )
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.kernels.backend import choose_backend
 
-__all__ = ["simulate_temporal_ic"]
+__all__ = ["simulate_temporal_ic", "estimate_temporal_ic_sets"]
 
 #: Arc expansions processed together in one relaxation batch (bounds the temporaries).
 EXPAND_BATCH = 1 << 21
@@ -70,25 +82,36 @@ def _seed_ids(graph: DiffusionGraph, seeds: Any) -> torch.Tensor:
     return as_seed_tensor(graph, seeds, "seeds")
 
 
+def _require_temporal(graph: DiffusionGraph) -> None:
+    """Raise ``ValueError`` unless ``graph`` carries contact times."""
+    if not graph.is_temporal:
+        raise ValueError(
+            "simulate_temporal_ic needs a temporal graph (contact times per arc), but "
+            "graph.time_ptr is None; build it with DiffusionGraph.from_edge_index(..., "
+            "edge_time=...) or load a temporal edge list"
+        )
+
+
+def _check_start_time(start_time: Any) -> torch.Tensor:
+    """``start_time`` as a 0-d tensor; ``ValueError`` unless it is one finite real number."""
+    st = torch.as_tensor(start_time)
+    if st.numel() != 1 or st.dtype == torch.bool or st.is_complex():
+        raise ValueError(f"start_time must be a single number, got {start_time!r}")
+    if st.is_floating_point() and not bool(torch.isfinite(st).all()):
+        raise ValueError(f"start_time must be finite, got {start_time!r}")
+    return st
+
+
 class _Timeline:
     """Contact times of a temporal graph in rank form (see the module docstring)."""
 
     def __init__(self, graph: DiffusionGraph, start_time: Any) -> None:
-        if not graph.is_temporal:
-            raise ValueError(
-                "simulate_temporal_ic needs a temporal graph (contact times per arc), but "
-                "graph.time_ptr is None; build it with DiffusionGraph.from_edge_index(..., "
-                "edge_time=...) or load a temporal edge list"
-            )
+        _require_temporal(graph)
         device = graph.device
         tv = graph.time_values.reshape(-1)
         integral = not tv.is_floating_point()
         if start_time is not None:
-            st = torch.as_tensor(start_time)
-            if st.numel() != 1 or st.dtype == torch.bool or st.is_complex():
-                raise ValueError(f"start_time must be a single number, got {start_time!r}")
-            if st.is_floating_point() and not bool(torch.isfinite(st).all()):
-                raise ValueError(f"start_time must be finite, got {start_time!r}")
+            st = _check_start_time(start_time)
             if st.is_floating_point() and float(st) != float(st.round()):
                 integral = False
         dtype = torch.long if integral else torch.float64
@@ -234,6 +257,7 @@ def simulate_temporal_ic(
     strict: bool = False,
     key: int | None = None,
     return_provenance: bool = False,
+    backend: str = "auto",
 ) -> SpreadResult:
     """Simulate ``num_samples`` runs of the temporal independent cascade (ICT) at once.
 
@@ -264,6 +288,10 @@ def simulate_temporal_ic(
         return_provenance: also return, per run, the hop count of each activation
             (``activation_step``), the activating node (``parent``) and the activation time
             (``extra["activation_time"]``).
+        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds and the call
+            asks for no provenance, else torch), ``"torch"`` (always the tensor path; the GPU
+            path) or ``"native"`` (require the native kernel). Both give the same spreads and
+            node counts for the same coins (``key`` or ``edge_uniforms``).
 
     Returns:
         :class:`SpreadResult` with ``model="temporal_ic"``. With provenance, ``activation_step``
@@ -271,12 +299,15 @@ def simulate_temporal_ic(
         earliest arrival the fewest hops), ``parent`` ``[R, n]`` int64 the lowest-numbered node
         whose try achieves that (-1 for seeds and inactive nodes), and
         ``extra["activation_time"]`` ``[R, n]`` float64 the activation time (``inf`` never).
-        ``extra["rounds"]`` is the largest number of relaxation rounds of a chunk.
+        ``extra["rounds"]`` is the largest number of relaxation rounds of a chunk (torch path);
+        ``extra["backend"]`` names the backend that ran.
 
     Raises:
         ValueError: the graph is not temporal, has no ``edge_prob``, bad ``start_time``,
-            ``edge_uniforms`` of the wrong shape, seeds out of range.
+            ``edge_uniforms`` of the wrong shape, seeds out of range, or ``backend="native"``
+            for a call it cannot run (a CUDA graph, ``return_provenance=True``).
         MemoryError: a single run does not fit in ``memory_budget``.
+        RuntimeError: ``backend="native"`` and the native kernel failed to build.
 
     Shapes:
         seeds ``[k]``, edge_uniforms ``[R, E]``, node_prob ``[n]``, spreads ``[R]``,
@@ -286,10 +317,21 @@ def simulate_temporal_ic(
     num_samples = check_num_samples(num_samples)
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {strict!r}")
-    cache_key = f"temporal_timeline:{type(start_time).__name__}:{start_time!r}"
-    tl = graph._cache.get(cache_key)
-    if tl is None:
-        tl = graph._cache[cache_key] = _Timeline(graph, start_time)
+    kernel = _native_kernel(graph, backend, provenance=bool(return_provenance))
+    if kernel is not None:
+        return _simulate_native(
+            kernel,
+            graph,
+            seeds,
+            num_samples,
+            generator=generator,
+            memory_budget=memory_budget,
+            edge_uniforms=edge_uniforms,
+            start_time=start_time,
+            strict=strict,
+            key=key,
+        )
+    tl = _timeline(graph, start_time)
     prob = graph.require_prob()
     prob64 = prob.double()  # coins compared in float64, exactly as the reference does
     seeds = _seed_ids(graph, seeds)
@@ -355,10 +397,299 @@ def simulate_temporal_ic(
         node_prob=counts.to(torch.float32) / num_samples,
         spreads=spreads,
         model="temporal_ic",
-        extra={"rounds": max_rounds, "start_time": tl.values[tl.start_rank].item()},
+        extra={
+            "rounds": max_rounds,
+            "start_time": tl.values[tl.start_rank].item(),
+            "backend": "torch",
+        },
     )
     if return_provenance:
         result.activation_step = torch.cat(steps)
         result.parent = torch.cat(parents)
         result.extra["activation_time"] = torch.cat(times)
     return result
+
+
+def estimate_temporal_ic_sets(
+    graph: DiffusionGraph,
+    seed_sets: Sequence[Any],
+    num_samples: int,
+    *,
+    key: int | None = None,
+    generator: torch.Generator | None = None,
+    start_time: float | int | None = None,
+    strict: bool = False,
+    memory_budget: int | None = None,
+    backend: str = "auto",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Expected temporal IC spread of many seed sets, on common random numbers.
+
+    Run ``r`` of every set uses the coins ``hash_uniform(key, r, e)``, so differences between
+    candidate sets are not masked by sampling noise (the oracle of greedy / CELF on ICT). The
+    native kernel evaluates all ``S x num_samples`` (set, run) pairs in one call, the sets as
+    virtual runs; the torch path simulates the sets one after the other. Set ``s`` gets exactly
+    the mean and standard error of ``simulate_temporal_ic(graph, seed_sets[s], num_samples,
+    key=key, ...)``.
+
+    Args:
+        graph: temporal graph with ``edge_prob``.
+        seed_sets: ``S`` seed sets, each as :func:`simulate_temporal_ic` takes its ``seeds``
+            (an int64 tensor of internal ids, or node labels).
+        num_samples: runs ``R`` per set.
+        key: hash key of the coins (default: drawn from ``generator``, or from a fresh one).
+        generator: random generator that draws ``key`` when it is not given.
+        start_time: time from which seeds are active (default: the earliest contact time).
+        strict: only contacts strictly after a node's activation pass the cascade on.
+        memory_budget: bytes the call may allocate; refused before any work if too small.
+        backend: ``"auto"``, ``"torch"`` or ``"native"`` as in :func:`simulate_temporal_ic`.
+
+    Returns:
+        ``(means [S], stderrs [S])`` float64 tensors on the CPU.
+
+    Raises:
+        ValueError: as :func:`simulate_temporal_ic`.
+        MemoryError: the call does not fit in ``memory_budget``.
+
+    Shapes:
+        means ``[S]``, stderrs ``[S]``.
+    """
+    num_samples = check_num_samples(num_samples)
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be a bool, got {strict!r}")
+    seed_sets = list(seed_sets)
+    if key is None:
+        if generator is None:
+            generator = torch.Generator(device=graph.device)
+            generator.seed()
+        key = draw_key(generator)
+    kernel = _native_kernel(graph, backend, provenance=False)
+    if kernel is None:
+        results = [
+            simulate_temporal_ic(
+                graph,
+                seeds,
+                num_samples,
+                key=key,
+                start_time=start_time,
+                strict=strict,
+                memory_budget=memory_budget,
+                backend="torch",
+            )
+            for seeds in seed_sets
+        ]
+        means = [res.mean for res in results]
+        stderrs = [res.stderr for res in results]
+    else:
+        results = _simulate_native(
+            kernel,
+            graph,
+            seed_sets,
+            num_samples,
+            generator=None,
+            memory_budget=memory_budget,
+            edge_uniforms=None,
+            start_time=start_time,
+            strict=strict,
+            key=key,
+            many=True,
+        )
+        means = [res.mean for res in results]
+        stderrs = [res.stderr for res in results]
+    return torch.tensor(means, dtype=torch.float64), torch.tensor(stderrs, dtype=torch.float64)
+
+
+# ---------------------------------------------------------------------------- native backend
+
+#: Peak bytes per contact and per arc of building a :class:`_Timeline` (sort scratch of the
+#: distinct times, the int64 ranks, (edge, rank) keys and their temporaries; the kept part is
+#: 24 B per contact). Measured: 67 B of process growth per contact on 4M contacts over 4M arcs.
+_TIMELINE_BYTES_PER_CONTACT = 64
+_TIMELINE_BYTES_PER_EDGE = 24
+#: Bytes per node of one native worker thread: visit stamp (4), arrival rank (8), heap position
+#: (4), heap (4), settled list (4) and node counts (8).
+_NATIVE_NODE_BYTES = 32
+#: Bytes of one native worker thread beyond its per-node arrays: the stack pages it touches and
+#: the malloc arena a worker thread opens for its first allocation (measured: about 12 KiB of
+#: process growth per extra thread on the first call; rounded up).
+_NATIVE_THREAD_BYTES = 64 * 1024
+
+
+def _timeline_key(start_time: Any) -> str:
+    return f"temporal_timeline:{type(start_time).__name__}:{start_time!r}"
+
+
+def _timeline(graph: DiffusionGraph, start_time: Any) -> _Timeline:
+    """The graph's :class:`_Timeline` for ``start_time``, cached on the graph."""
+    cache_key = _timeline_key(start_time)
+    tl = graph._cache.get(cache_key)
+    if tl is None:
+        tl = graph._cache[cache_key] = _Timeline(graph, start_time)
+    return tl
+
+
+def _contact_rank32(tl: _Timeline) -> torch.Tensor:
+    """The timeline's contact ranks as int32 (the native kernel's layout), kept on the timeline."""
+    ranks = getattr(tl, "contact_rank32", None)
+    if ranks is None:
+        ranks = tl.contact_rank32 = tl.contact_rank.to(torch.int32).contiguous()
+    return ranks
+
+
+def _native_kernel(graph: DiffusionGraph, backend: str, *, provenance: bool) -> Any:
+    """The native temporal IC kernel when ``choose_backend`` picks it, else ``None``."""
+    from influence_gpu.diffusion._native.temporal import load_temporal_kernel
+
+    small = max(graph.num_nodes, graph.num_edges, _num_contacts(graph) + 1) < 2**31
+    applicable = not provenance and small
+    chosen = choose_backend(
+        "temporal IC",
+        backend,
+        graph.device,
+        native=load_temporal_kernel,
+        applicable=applicable,
+        why_not=(
+            f"device={graph.device}, return_provenance={provenance}; the native kernel returns "
+            "spreads and node counts only (use backend='torch' or 'auto' for provenance) and "
+            "needs fewer than 2**31 nodes, arcs and contacts"
+        ),
+    )
+    return load_temporal_kernel() if chosen == "native" else None
+
+
+def _num_contacts(graph: DiffusionGraph) -> int:
+    return 0 if graph.time_values is None else graph.time_values.numel()
+
+
+def _native_prep_bytes(graph: DiffusionGraph, start_time: Any) -> int:
+    """Bytes the per-graph preparation of the native path still has to allocate (0 if cached).
+
+    The timeline of ``start_time`` with its int32 contact ranks, and the ``[rowptr, col int32,
+    prob float32]`` arrays of :func:`~influence_gpu.diffusion._native.native_csr`.
+    """
+    total = 0
+    tl = graph._cache.get(_timeline_key(start_time))
+    if tl is None:
+        total += _num_contacts(graph) * _TIMELINE_BYTES_PER_CONTACT
+        total += (graph.num_edges + 1) * _TIMELINE_BYTES_PER_EDGE
+    if tl is None or getattr(tl, "contact_rank32", None) is None:
+        total += _num_contacts(graph) * 4
+    if "native_csr" not in graph._cache and graph.col.dtype != torch.int32:
+        total += 4 * graph.num_edges  # the int32 copy of col (edge_prob is float32 already)
+    return total
+
+
+def _simulate_native(
+    kernel: Any,
+    graph: DiffusionGraph,
+    seeds: Any,
+    num_samples: int,
+    *,
+    generator: torch.Generator | None,
+    memory_budget: int | None,
+    edge_uniforms: Any,
+    start_time: Any,
+    strict: bool,
+    key: int | None,
+    many: bool = False,
+) -> Any:
+    """The native version of :func:`simulate_temporal_ic` (``many``: a list of seed sets).
+
+    Returns a :class:`SpreadResult`, or one per set when ``many`` (without per-node counts).
+    """
+    from influence_gpu.diffusion._native import native_csr
+    from influence_gpu.kernels.native import native_threads
+
+    _require_temporal(graph)
+    if start_time is not None:
+        _check_start_time(start_time)
+    graph.require_prob()
+    n, E = graph.num_nodes, graph.num_edges
+    sets = [_seed_ids(graph, s) for s in seeds] if many else [_seed_ids(graph, seeds)]
+    S = len(sets)
+    if edge_uniforms is not None:
+        edge_uniforms = torch.as_tensor(edge_uniforms, device=graph.device)  # the CPU
+        if tuple(edge_uniforms.shape) != (num_samples, E):
+            raise ValueError(
+                f"edge_uniforms must have shape [num_samples, num_edges] = [{num_samples}, {E}], "
+                f"got {list(edge_uniforms.shape)}"
+            )
+    elif key is None:
+        if generator is None:
+            generator = torch.Generator(device=graph.device)
+            generator.seed()
+        key = draw_key(generator)
+    threads = native_threads()
+    # everything the call allocates is charged up front, before any of it is built: the
+    # per-graph preparation (timeline, int32 targets), the per-thread search state, the results
+    # (spreads, node counts) and, with injected coins not already float64, their float64 copy
+    fixed = _native_prep_bytes(graph, start_time)
+    fixed += threads * (n * _NATIVE_NODE_BYTES + _NATIVE_THREAD_BYTES)
+    fixed += charge_results(S * num_samples * 8 + n * 16)
+    convert = edge_uniforms is not None and not (
+        edge_uniforms.dtype == torch.float64 and edge_uniforms.is_contiguous()
+    )
+    per_run = E * 8 if convert else 1
+    chunk = plan_chunks(
+        num_samples, per_run, memory_budget, fixed_bytes=fixed, what="temporal IC (native)"
+    )
+    if edge_uniforms is None or not convert:
+        chunk = num_samples
+
+    tl = _timeline(graph, start_time)
+    rowptr, col, prob = native_csr(graph)
+    time_ptr = tl.time_ptr.contiguous()
+    contact_rank = _contact_rank32(tl)
+    seed_cat = torch.cat(sets).long().contiguous() if S else torch.empty(0, dtype=torch.long)
+    seed_ptr = torch.zeros(S + 1, dtype=torch.long)
+    if S:
+        seed_ptr[1:] = torch.cumsum(torch.tensor([s.numel() for s in sets]), 0)
+    spreads = torch.empty(S * num_samples, dtype=torch.long)
+    counts = None if many else torch.zeros(n, dtype=torch.long)
+    if S:
+        for start, size in iter_chunks(num_samples, chunk):
+            block = None
+            if edge_uniforms is not None:
+                block = edge_uniforms[start : start + size].to(torch.float64).contiguous()
+            out = spreads if size == num_samples else torch.empty(S * size, dtype=torch.long)
+            status = kernel(
+                n,
+                E,
+                rowptr.data_ptr(),
+                col.data_ptr(),
+                prob.data_ptr(),
+                time_ptr.data_ptr(),
+                contact_rank.data_ptr(),
+                tl.start_rank,
+                int(strict),
+                seed_cat.data_ptr(),
+                seed_ptr.data_ptr(),
+                S,
+                size,
+                start,
+                0 if key is None else int(key),
+                None if block is None else block.data_ptr(),
+                threads,
+                out.data_ptr(),
+                None if counts is None else counts.data_ptr(),
+            )
+            if status != 0:
+                raise RuntimeError(f"native temporal IC kernel failed with status {status}")
+            if out is not spreads:
+                spreads.view(S, num_samples)[:, start : start + size] = out.view(S, size)
+    start_value = tl.values[tl.start_rank].item()
+    results = []
+    for s in range(S):
+        sp = spreads[s * num_samples : (s + 1) * num_samples]
+        mean, stderr = summarize(sp)
+        results.append(
+            SpreadResult(
+                mean=mean,
+                stderr=stderr,
+                num_samples=num_samples,
+                node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
+                spreads=sp,
+                model="temporal_ic",
+                extra={"start_time": start_value, "backend": "native", "threads": threads},
+            )
+        )
+    return results if many else results[0]
