@@ -27,22 +27,22 @@ it stops when no value changes. The spread is the number of nodes with a finite 
 Implementation. All times are mapped to ranks among the distinct contact times (and
 ``start_time``), and each (run, node) holds the integer key ``rank(tau) * (n + 1) + hops``:
 relaxation minimises (arrival time, number of hops) lexicographically, which leaves the arrival
-times as above and gives well-defined provenance (fewest hops among earliest arrivals, then the
-lowest parent id; the event-driven reference orders its events the same way). One relaxation round
-expands the (run, node) pairs whose key dropped in the previous round over their out-arcs, checks
-each arc's coin (counter-based ``hash_uniform(key, run, edge)`` or the injected ``edge_uniforms``),
-finds ``f_e(tau_u)`` with one ``torch.searchsorted`` over all contacts keyed by ``edge * (T + 1) +
-rank``, and scatters the candidate keys with ``amin``; the rounds stop when no key changes (at most
-one round more than the largest hop count). The arcs' coins are recomputed from the hash when
-needed, so no ``[R, E]`` tensor is stored.
-
-Native backend. On a CPU graph ``backend="auto"`` runs the C++/OpenMP kernel of
-``_native/temporal_kernel.cpp`` instead: one earliest-arrival search per run (Dijkstra over the
-arrival ranks with an indexed heap; a node's rank is final when it leaves the heap because the
-arc maps are monotone and never lower a time), runs spread over
-:func:`~influence_gpu.kernels.native.native_threads` threads, the same hash coins compared in
-the same float32 values, ``f_e`` by binary search in the arc's sorted contact ranks. It returns
-the same spreads and node counts bit for bit. It computes no provenance: calls with
+times as above. Provenance is then rebuilt from those times (:func:`_activation_tree`): the hops
+of the activation chain (fewest hops over the arcs that fire at their target's arrival time,
+then the lowest parent id; the event-driven reference orders its events the same way), not the
+hop part of the relaxed keys, which can come from a walk through a node's non-earliest arrival.
+One relaxation round expands the (run, node) pairs whose key dropped in the previous round over
+their out-arcs, checks each arc's coin (counter-based ``hash_uniform(key, run, edge)`` or the
+injected ``edge_uniforms``), finds ``f_e(tau_u)`` with one ``torch.searchsorted`` over all contacts
+keyed by ``edge * (T + 1) + rank``, and scatters the candidate keys with ``amin``; the rounds stop
+when no key changes (at most one round more than the largest hop count). The arcs' coins are
+recomputed from the hash when needed, so no ``[R, E]`` tensor is stored. Native backend. On a CPU
+graph ``backend="auto"`` runs the C++/OpenMP kernel of ``_native/temporal_kernel.cpp`` instead: one
+earliest-arrival search per run (Dijkstra over the arrival ranks with an indexed heap; a node's
+rank is final when it leaves the heap because the arc maps are monotone and never lower a time),
+runs spread over :func:`~influence_gpu.kernels.native.native_threads` threads, the same hash coins
+compared in the same float32 values, ``f_e`` by binary search in the arc's sorted contact ranks. It
+returns the same spreads and node counts bit for bit. It computes no provenance: calls with
 ``return_provenance=True`` use the torch path. :func:`estimate_temporal_ic_sets` evaluates many
 seed sets in one kernel call on common worlds (the sets as virtual runs).
 """
@@ -234,15 +234,61 @@ def _run_chunk(
         keys = new
     parent = None
     if provenance:
-        parent = torch.full((size * n,), -1, dtype=torch.long, device=device)
-        reached = torch.nonzero(keys < inf_key).reshape(-1)
-        big = torch.full_like(parent, n)
-        for r, u, v, cand in _relax(graph, tl, keys, reached, coin, prob, strict):
-            slot = r * n + v
-            tight = cand == keys[slot]
-            big.scatter_reduce_(0, slot[tight], u[tight], reduce="amin")
-        parent = torch.where(big < n, big, parent)
+        keys, parent = _activation_tree(graph, tl, keys, seed_flat, coin, prob, strict, inf_key)
     return keys.view(size, n), None if parent is None else parent.view(size, n), rounds
+
+
+def _activation_tree(
+    graph: DiffusionGraph,
+    tl: _Timeline,
+    keys: torch.Tensor,
+    seed_flat: torch.Tensor,
+    coin: Any,
+    prob: torch.Tensor,
+    strict: bool,
+    inf_key: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hops and parents of the event-driven process, given converged arrival times.
+
+    The relaxation's arrival times are exact, but its hop part is not the activation chain: a
+    node's later, shorter arrival can leave a target with hops of a walk the process never takes.
+    In the process, ``v`` is activated at ``tau_v`` by a *tight* in-arc: a live ``(u, v)`` with
+    ``u`` active and ``f_e(tau_u) = tau_v``; among those it takes the fewest hops, then the lowest
+    ``u``. So the hops are shortest paths from the seeds over the tight arcs (Bellman-Ford rounds,
+    streaming the arcs each round so no ``[runs, arcs]`` list is kept), and the parent is the
+    lowest tight in-neighbour with ``hops(u) + 1 = hops(v)``.
+
+    Returns:
+        ``keys`` rebuilt as ``rank(tau) * (n + 1) + hops`` and ``parent [size * n]`` (-1 for seeds
+        and unreached nodes).
+    """
+    n = graph.num_nodes
+    H = n + 1
+    times = torch.div(keys, H, rounding_mode="floor")
+    reached = torch.nonzero(keys < inf_key).reshape(-1)
+    hops = torch.full_like(keys, H)  # H: not reached over tight arcs yet
+    hops[seed_flat] = 0
+
+    def tight_arcs():
+        for r, u, v, cand in _relax(graph, tl, times * H, reached, coin, prob, strict):
+            slot = r * n + v
+            ok = torch.div(cand, H, rounding_mode="floor") == times[slot]
+            yield r[ok] * n + u[ok], slot[ok], u[ok]
+
+    while True:
+        new = hops.clone()
+        for src, dst, _ in tight_arcs():
+            new.scatter_reduce_(0, dst, (hops[src] + 1).clamp(max=H), reduce="amin")
+        if torch.equal(new, hops):
+            break
+        hops = new
+    big = torch.full_like(keys, n)
+    for src, dst, u in tight_arcs():
+        first = hops[src] + 1 == hops[dst]
+        big.scatter_reduce_(0, dst[first], u[first], reduce="amin")
+    parent = torch.where(big < n, big, torch.full_like(big, -1))
+    active = keys < inf_key
+    return torch.where(active, times * H + hops, keys), parent
 
 
 def simulate_temporal_ic(
