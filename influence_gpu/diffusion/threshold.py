@@ -31,29 +31,51 @@ weights (minimum: ``alpha_u * b(u, v)``) into an ``[C, n]`` float64 buffer with
 ``scatter_reduce_`` (``prod`` / ``amin``); the nodes they hit that are neither active nor blocked
 are tested (and, being tested once, never looked at again). Thresholds from ``generator`` are
 hashed from ``(key, run, node)`` as in :mod:`influence_gpu.diffusion.lt`, so chunking does not
-change the outcome.
+change the outcome; a fixed ``key`` gives the same thresholds in every call, and
+:func:`estimate_minimum_threshold_sets` / :func:`estimate_multiplication_threshold_sets` score
+many seed sets on them (common random numbers).
+
+Backends (``backend=``): on a CPU graph ``"auto"`` runs the native C++/OpenMP kernel shared with
+LT (``_native/lt_kernel.cpp``), else the torch engine (also the GPU path). Given the same
+thresholds both give the same runs bit for bit: the minimum is exact, and products are formed in
+one order on both, by increasing (source node, edge id) within a step (each step's frontier is
+sorted; see :mod:`influence_gpu.diffusion._threshold_engine`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from influence_gpu import validation as _v
 from influence_gpu.diffusion._common import check_num_samples, iter_chunks
-from influence_gpu.diffusion.lt import (
-    _as_runs,
-    _chunk_thresholds,
-    _initial_state,
-    _plan,
-    _push,
-    _seed_ids,
-    _threshold_source,
+from influence_gpu.diffusion._threshold_engine import (
+    as_runs,
+    chunk_thresholds,
+    initial_state,
+    native_kernel,
+    plan,
+    plan_native,
+    push,
+    run_native,
+    seed_ids,
+    summarize_runs,
+    threshold_source,
 )
 from influence_gpu.diffusion.results import ThresholdResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
+from influence_gpu.kernels.backend import BACKENDS
+from influence_gpu.kernels.native import native_threads
 
-__all__ = ["simulate_minimum_threshold", "simulate_multiplication_threshold", "THRESHOLD_RULES"]
+__all__ = [
+    "simulate_minimum_threshold",
+    "simulate_multiplication_threshold",
+    "estimate_minimum_threshold_sets",
+    "estimate_multiplication_threshold_sets",
+    "THRESHOLD_RULES",
+]
 
 #: Model name -> ``scatter_reduce`` reduction over the active in-neighbours at the first test.
 THRESHOLD_RULES = {"minimum_threshold": "amin", "multiplication_threshold": "prod"}
@@ -94,7 +116,7 @@ def _threshold_chunk(
     device = theta.device
     init = 1.0 if reduce == "prod" else float("inf")
     theta = theta.reshape(-1)
-    frontier, active, step, parent, cand = _initial_state(C, n, seeds, provenance, device)
+    frontier, active, step, parent, cand = initial_state(C, n, seeds, provenance, device)
     blocked = torch.zeros_like(active)
     mark = torch.zeros_like(active)
     agg = torch.full((C * n,), init, dtype=torch.float64, device=device)
@@ -110,10 +132,12 @@ def _threshold_chunk(
     t = 0
     while frontier.numel():
         t += 1
-        touched = _push(graph, frontier, work, mark, apply)
+        touched = push(graph, frontier, work, mark, apply)
         test = touched[~active[touched] & ~blocked[touched]]
         ok = agg[test] >= theta[test]
         frontier = test[ok]
+        if reduce == "prod":  # products in one order: by (source, edge id), as the native kernel
+            frontier = frontier.sort().values
         active[frontier] = True
         blocked[test[~ok]] = True
         # no reset of agg / cand: a touched slot is now active or blocked and never read again
@@ -123,10 +147,75 @@ def _threshold_chunk(
     return (
         active.view(C, n),
         blocked.view(C, n),
-        _as_runs(step, C, n),
-        _as_runs(parent, C, n),
+        as_runs(step, C, n),
+        as_runs(parent, C, n),
         max(t - 1, 0),
     )
+
+
+def _threshold_torch(
+    model: str,
+    graph: DiffusionGraph,
+    seeds: torch.Tensor,
+    num_samples: int,
+    theta_all: torch.Tensor | None,
+    key: int | None,
+    alpha: torch.Tensor | None,
+    chunk: int,
+    work: int,
+    provenance: bool,
+) -> dict[str, Any]:
+    """All runs of one seed set on the torch engine (fields as ``run_native``'s)."""
+    n, device = graph.num_nodes, graph.device
+    weight = graph.edge_prob.double()
+    reduce = THRESHOLD_RULES[model]
+    spreads = torch.empty(num_samples, dtype=torch.long)
+    blocked_runs = torch.empty(num_samples, dtype=torch.long)
+    node_count = torch.zeros(n, dtype=torch.long, device=device)
+    node_blocked = torch.zeros(n, dtype=torch.long, device=device)
+    steps_out = parents_out = None
+    if provenance:
+        steps_out = torch.empty(num_samples, n, dtype=torch.int32)
+        parents_out = torch.empty(num_samples, n, dtype=torch.long)
+    max_steps = 0
+    for start, size in iter_chunks(num_samples, chunk):
+        theta = chunk_thresholds(theta_all, key, start, size, n, device)
+        active, blocked, step, parent, t = _threshold_chunk(
+            graph, weight, alpha, seeds, theta, reduce, work, provenance
+        )
+        max_steps = max(max_steps, t)
+        spreads[start : start + size] = active.sum(1).cpu()
+        blocked_runs[start : start + size] = blocked.sum(1).cpu()
+        node_count += active.sum(0)
+        node_blocked += blocked.sum(0)
+        if provenance:
+            steps_out[start : start + size] = step.cpu()
+            parents_out[start : start + size] = parent.cpu()
+        del active, blocked, step, parent, theta
+    return {
+        "spreads": spreads,
+        "blocked": blocked_runs,
+        "node_count": node_count,
+        "node_blocked": node_blocked,
+        "step": steps_out,
+        "parent": parents_out,
+        "max_steps": max_steps,
+    }
+
+
+def _check_call(
+    model: str, graph: DiffusionGraph, num_samples: Any, alpha: Any, backend: Any, provenance: Any
+) -> tuple[int, torch.Tensor | None, bool]:
+    num_samples = check_num_samples(num_samples)
+    _v.check_choice(backend, "backend", BACKENDS)
+    provenance = _v.check_bool(provenance, "return_provenance")
+    graph.require_prob()
+    if alpha is not None and model != "minimum_threshold":
+        raise ValueError(
+            "alpha applies to the minimum threshold model only; the multiplication model uses "
+            "the plain weights b(u, v)"
+        )
+    return num_samples, _check_alpha(alpha, graph.num_nodes, graph.device), provenance
 
 
 def _simulate_threshold(
@@ -138,62 +227,109 @@ def _simulate_threshold(
     generator: torch.Generator | None,
     memory_budget: int | None,
     thresholds: Any,
+    key: int | None,
     alpha: Any,
     return_provenance: bool,
+    backend: str,
 ) -> ThresholdResult:
-    num_samples = check_num_samples(num_samples)
-    graph.require_prob()
-    n, device = graph.num_nodes, graph.device
-    seeds = _seed_ids(seeds, n, device)
-    alpha = _check_alpha(alpha, n, device)
-    chunk, work = _plan(
-        graph, num_samples, memory_budget, return_provenance, f"{model} simulation on {n} nodes"
+    num_samples, alpha, provenance = _check_call(
+        model, graph, num_samples, alpha, backend, return_provenance
     )
-    theta_all, key = _threshold_source(graph, generator, thresholds, num_samples)
-    weight = graph.edge_prob.double()
-    reduce = THRESHOLD_RULES[model]
-
-    spreads = torch.empty(num_samples, dtype=torch.long)
-    blocked_runs = torch.empty(num_samples, dtype=torch.long)
-    node_count = torch.zeros(n, dtype=torch.long, device=device)
-    node_blocked = torch.zeros(n, dtype=torch.long, device=device)
-    steps_out = parents_out = None
-    if return_provenance:
-        steps_out = torch.empty(num_samples, n, dtype=torch.int32)
-        parents_out = torch.empty(num_samples, n, dtype=torch.long)
-    max_steps = 0
-    for start, size in iter_chunks(num_samples, chunk):
-        theta = _chunk_thresholds(theta_all, key, start, size, n, device)
-        active, blocked, step, parent, t = _threshold_chunk(
-            graph, weight, alpha, seeds, theta, reduce, work, return_provenance
+    n, device = graph.num_nodes, graph.device
+    seeds = seed_ids(seeds, n, device)
+    kernel = native_kernel(model, graph, backend)
+    if kernel is not None:
+        threads = native_threads()
+        theta = None if thresholds is None else torch.as_tensor(thresholds)
+        chunk = plan_native(
+            model, graph, 1, num_samples, memory_budget,
+            provenance=provenance, thresholds=theta, threads=threads,
         )
-        max_steps = max(max_steps, t)
-        spreads[start : start + size] = active.sum(1).cpu()
-        blocked_runs[start : start + size] = blocked.sum(1).cpu()
-        node_count += active.sum(0)
-        node_blocked += blocked.sum(0)
-        if return_provenance:
-            steps_out[start : start + size] = step.cpu()
-            parents_out[start : start + size] = parent.cpu()
-        del active, blocked, step, parent, theta
-
+        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
+        out = run_native(
+            kernel, model, graph, [seeds], num_samples, chunk=chunk, threads=threads, key=key,
+            thresholds=theta_all, alpha=alpha, provenance=provenance,
+        )
+        extra = {"backend": "native", "threads": threads}
+    else:
+        chunk, work = plan(
+            graph, num_samples, memory_budget, provenance, f"{model} simulation on {n} nodes"
+        )
+        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
+        out = _threshold_torch(
+            model, graph, seeds, num_samples, theta_all, key, alpha, chunk, work, provenance
+        )
+        extra = {"backend": "torch"}
+    spreads, blocked_runs = out["spreads"], out["blocked"]
     mean, stderr = summarize(spreads)
     bmean, bstderr = summarize(blocked_runs)
     return ThresholdResult(
         mean=mean,
         stderr=stderr,
         num_samples=num_samples,
-        node_prob=(node_count.double() / num_samples).float(),
+        node_prob=(out["node_count"].double() / num_samples).float(),
         spreads=spreads,
         model=model,
-        activation_step=steps_out,
-        parent=parents_out,
-        extra={"max_steps": max_steps, "runs_per_chunk": chunk},
+        activation_step=out["step"],
+        parent=out["parent"],
+        extra={"max_steps": out["max_steps"], "runs_per_chunk": chunk, **extra},
         blocked_mean=bmean,
         blocked_stderr=bstderr,
-        node_blocked_prob=(node_blocked.double() / num_samples).float(),
+        node_blocked_prob=(out["node_blocked"].double() / num_samples).float(),
         blocked=blocked_runs,
     )
+
+
+def _estimate_sets(
+    model: str,
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    *,
+    key: int | None,
+    generator: torch.Generator | None,
+    memory_budget: int | None,
+    alpha: Any,
+    backend: str,
+    return_blocked: bool,
+) -> tuple[torch.Tensor, ...]:
+    num_samples, alpha, _ = _check_call(model, graph, num_samples, alpha, backend, False)
+    return_blocked = _v.check_bool(return_blocked, "return_blocked")
+    n, device = graph.num_nodes, graph.device
+    sets = [seed_ids(s, n, device, f"seed_sets[{i}]") for i, s in enumerate(seed_sets)]
+    S = len(sets)
+    if S == 0:
+        empty = torch.zeros(0, dtype=torch.float64)
+        return (empty, empty.clone(), empty.clone(), empty.clone())[: 4 if return_blocked else 2]
+    kernel = native_kernel(model, graph, backend)
+    if kernel is not None:
+        threads = native_threads()
+        chunk = plan_native(
+            model, graph, S, num_samples, memory_budget,
+            provenance=False, thresholds=None, threads=threads,
+        )
+        _, key = threshold_source(graph, generator, None, num_samples, key)
+        out = run_native(
+            kernel, model, graph, sets, num_samples, chunk=chunk, threads=threads, key=key,
+            alpha=alpha,
+        )
+        spreads, blocked = out["spreads"], out["blocked"]
+    else:
+        chunk, work = plan(
+            graph, num_samples, memory_budget, False, f"{model} simulation on {n} nodes",
+            num_sets=S,
+        )
+        _, key = threshold_source(graph, generator, None, num_samples, key)
+        outs = [
+            _threshold_torch(model, graph, s, num_samples, None, key, alpha, chunk, work, False)
+            for s in sets
+        ]
+        spreads = torch.cat([o["spreads"] for o in outs])
+        blocked = torch.cat([o["blocked"] for o in outs])
+    means, stderrs = summarize_runs(spreads, S)
+    if not return_blocked:
+        return means, stderrs
+    return (means, stderrs, *summarize_runs(blocked, S))
 
 
 def simulate_minimum_threshold(
@@ -206,6 +342,8 @@ def simulate_minimum_threshold(
     thresholds: torch.Tensor | None = None,
     alpha: torch.Tensor | None = None,
     return_provenance: bool = False,
+    key: int | None = None,
+    backend: str = "auto",
 ) -> ThresholdResult:
     """Minimum threshold model: ``v`` activates iff ``min alpha_u * b(u, v) >= theta_v``.
 
@@ -227,18 +365,25 @@ def simulate_minimum_threshold(
         return_provenance: also return per-run activation steps and parents (the
             lowest-numbered active in-neighbour at the node's test; all of them were activated
             one step earlier).
+        key: hash key of the thresholds (``draw_thresholds``); the same key gives the same runs
+            in every call (default: drawn from ``generator``). Not with ``thresholds``.
+        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
+            ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
 
     Returns:
         :class:`ThresholdResult`: mean / stderr / ``spreads [R]`` of the active count (seeds
         included), ``node_prob [n]``, and the same for blocked nodes (``blocked_mean``,
-        ``blocked_stderr``, ``blocked [R]``, ``node_blocked_prob [n]``); ``extra["max_steps"]``.
+        ``blocked_stderr``, ``blocked [R]``, ``node_blocked_prob [n]``); ``extra["max_steps"]``,
+        ``"backend"`` and ``"runs_per_chunk"``.
         With provenance, ``activation_step [R, n]`` (int32; 0 seeds, -1 never) and
         ``parent [R, n]`` (int64, -1 for seeds and inactive nodes), on the CPU.
 
     Raises:
-        ValueError: missing weights, bad seeds or ``num_samples``, thresholds of the wrong shape
-            or outside ``[0, 1]``, alpha of the wrong shape or negative.
+        ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
+            the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha of the wrong
+            shape or negative, ``backend="native"`` on a non-CPU graph.
         MemoryError: ``memory_budget`` too small for a single run.
+        RuntimeError: ``backend="native"`` and the kernel cannot be built.
 
     Shapes:
         seeds ``[k]``; thresholds ``[R, n]``; alpha ``[n]``; node_prob / node_blocked_prob ``[n]``;
@@ -253,8 +398,10 @@ def simulate_minimum_threshold(
         generator=generator,
         memory_budget=memory_budget,
         thresholds=thresholds,
+        key=key,
         alpha=alpha,
         return_provenance=return_provenance,
+        backend=backend,
     )
 
 
@@ -268,6 +415,8 @@ def simulate_multiplication_threshold(
     thresholds: torch.Tensor | None = None,
     alpha: torch.Tensor | None = None,
     return_provenance: bool = False,
+    key: int | None = None,
+    backend: str = "auto",
 ) -> ThresholdResult:
     """Multiplication threshold model: ``v`` activates iff ``prod b(u, v) >= theta_v``.
 
@@ -289,29 +438,31 @@ def simulate_multiplication_threshold(
         return_provenance: also return per-run activation steps and parents (the
             lowest-numbered active in-neighbour at the node's test; all of them were activated
             one step earlier).
+        key: hash key of the thresholds (``draw_thresholds``); the same key gives the same runs
+            in every call (default: drawn from ``generator``). Not with ``thresholds``.
+        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
+            ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
 
     Returns:
         :class:`ThresholdResult`: mean / stderr / ``spreads [R]`` of the active count (seeds
         included), ``node_prob [n]``, and the same for blocked nodes (``blocked_mean``,
-        ``blocked_stderr``, ``blocked [R]``, ``node_blocked_prob [n]``); ``extra["max_steps"]``.
+        ``blocked_stderr``, ``blocked [R]``, ``node_blocked_prob [n]``); ``extra["max_steps"]``,
+        ``"backend"`` and ``"runs_per_chunk"``.
         With provenance, ``activation_step [R, n]`` (int32; 0 seeds, -1 never) and
         ``parent [R, n]`` (int64, -1 for seeds and inactive nodes), on the CPU.
 
     Raises:
-        ValueError: missing weights, bad seeds or ``num_samples``, thresholds of the wrong shape
-            or outside ``[0, 1]``, alpha given.
+        ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
+            the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha given,
+            ``backend="native"`` on a non-CPU graph.
         MemoryError: ``memory_budget`` too small for a single run.
+        RuntimeError: ``backend="native"`` and the kernel cannot be built.
 
     Shapes:
         seeds ``[k]``; thresholds ``[R, n]``; node_prob / node_blocked_prob ``[n]``;
         spreads / blocked ``[R]``; activation_step / parent ``[R, n]``.
 
     """
-    if alpha is not None:
-        raise ValueError(
-            "alpha applies to the minimum threshold model only; the multiplication model uses "
-            "the plain weights b(u, v)"
-        )
     return _simulate_threshold(
         "multiplication_threshold",
         graph,
@@ -320,6 +471,109 @@ def simulate_multiplication_threshold(
         generator=generator,
         memory_budget=memory_budget,
         thresholds=thresholds,
-        alpha=None,
+        key=key,
+        alpha=alpha,
         return_provenance=return_provenance,
+        backend=backend,
     )
+
+
+def estimate_minimum_threshold_sets(
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    *,
+    key: int | None = None,
+    generator: torch.Generator | None = None,
+    memory_budget: int | None = None,
+    alpha: torch.Tensor | None = None,
+    backend: str = "auto",
+    return_blocked: bool = False,
+) -> tuple[torch.Tensor, ...]:
+    """Expected minimum-threshold spread of many seed sets in one call (CRN).
+
+    Run ``r`` of every set uses the thresholds ``draw_thresholds(key, r, ...)``; set ``s`` gets
+    exactly the per-run counts of ``simulate_minimum_threshold`` with the same ``key`` on either
+    backend. The spread counts active nodes (seeds included); ``return_blocked`` adds
+    the blocked counts.
+
+    Args:
+        graph: graph whose ``edge_prob`` holds the weights ``b(u, v)`` in ``[0, 1]``.
+        seed_sets: ``S`` seed sets, each ``[k_s]`` distinct int64 internal ids (may be empty).
+        num_samples: runs per set ``R``.
+        key: hash key of the thresholds (default: drawn from ``generator``).
+        generator: random generator the key is drawn from when ``key`` is not given (default: a
+            fresh one).
+        memory_budget: bytes the call may use; checked before any work.
+        alpha: ``[n]`` non-negative factors ``alpha_u`` (default: all 1).
+        backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
+            ``simulate_minimum_threshold``.
+        return_blocked: also return the mean and standard error of the blocked count.
+
+    Returns:
+        ``(means [S], stderrs [S])`` of the active count, float64 on the CPU; with
+        ``return_blocked``, ``(means, stderrs, blocked_means, blocked_stderrs)``.
+
+    Raises:
+        ValueError: as ``simulate_minimum_threshold`` (bad seeds name ``seed_sets[i]``).
+        MemoryError: ``memory_budget`` too small for a single run.
+
+    Shapes:
+        seed_sets ``S`` x ``[k_s]``; every output ``[S]``.
+
+    """
+    return _estimate_sets(
+        "minimum_threshold", graph, seed_sets, num_samples, key=key, generator=generator,
+        memory_budget=memory_budget, alpha=alpha, backend=backend, return_blocked=return_blocked,
+    )
+
+
+def estimate_multiplication_threshold_sets(
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    *,
+    key: int | None = None,
+    generator: torch.Generator | None = None,
+    memory_budget: int | None = None,
+    alpha: torch.Tensor | None = None,
+    backend: str = "auto",
+    return_blocked: bool = False,
+) -> tuple[torch.Tensor, ...]:
+    """Expected multiplication-threshold spread of many seed sets in one call (CRN).
+
+    Run ``r`` of every set uses the thresholds ``draw_thresholds(key, r, ...)``; set ``s`` gets
+    exactly the per-run counts of ``simulate_multiplication_threshold`` with the same ``key``
+    on either backend. The spread counts active nodes (seeds included); ``return_blocked`` adds
+    the blocked counts.
+
+    Args:
+        graph: graph whose ``edge_prob`` holds the weights ``b(u, v)`` in ``[0, 1]``.
+        seed_sets: ``S`` seed sets, each ``[k_s]`` distinct int64 internal ids (may be empty).
+        num_samples: runs per set ``R``.
+        key: hash key of the thresholds (default: drawn from ``generator``).
+        generator: random generator the key is drawn from when ``key`` is not given (default: a
+            fresh one).
+        memory_budget: bytes the call may use; checked before any work.
+        alpha: must be ``None`` (accepted so both models share one signature).
+        backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
+            ``simulate_multiplication_threshold``.
+        return_blocked: also return the mean and standard error of the blocked count.
+
+    Returns:
+        ``(means [S], stderrs [S])`` of the active count, float64 on the CPU; with
+        ``return_blocked``, ``(means, stderrs, blocked_means, blocked_stderrs)``.
+
+    Raises:
+        ValueError: as ``simulate_multiplication_threshold`` (bad seeds name ``seed_sets[i]``).
+        MemoryError: ``memory_budget`` too small for a single run.
+
+    Shapes:
+        seed_sets ``S`` x ``[k_s]``; every output ``[S]``.
+
+    """
+    return _estimate_sets(
+        "multiplication_threshold", graph, seed_sets, num_samples, key=key, generator=generator,
+        memory_budget=memory_budget, alpha=alpha, backend=backend, return_blocked=return_blocked,
+    )
+

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from influence_gpu.diffusion._reference import lt_reference
-from influence_gpu.diffusion.lt import _frontier_pieces, _push, draw_thresholds, simulate_lt
+from influence_gpu.diffusion._threshold_engine import frontier_pieces as _frontier_pieces
+from influence_gpu.diffusion._threshold_engine import push as _push
+from influence_gpu.diffusion.lt import draw_thresholds, simulate_lt
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 
 
@@ -108,8 +110,10 @@ def test_chunked_equals_single_chunk_with_provenance():
     theta = torch.rand(R, graph.num_nodes, generator=torch.Generator().manual_seed(1))
     seeds = torch.tensor([2, 3])
     one = simulate_lt(graph, seeds, R, thresholds=theta, return_provenance=True)
+    # the torch engine chunks under a small budget (the native kernel has no per-run state)
     small = simulate_lt(
-        graph, seeds, R, thresholds=theta, return_provenance=True, memory_budget=60_000
+        graph, seeds, R, thresholds=theta, return_provenance=True, memory_budget=60_000,
+        backend="torch",
     )
     assert one.extra["runs_per_chunk"] == R
     assert 1 <= small.extra["runs_per_chunk"] < R
@@ -124,7 +128,8 @@ def test_generator_thresholds_do_not_depend_on_chunking():
     seeds = torch.tensor([0, 1, 2])
     a = simulate_lt(graph, seeds, 200, generator=torch.Generator().manual_seed(3))
     b = simulate_lt(
-        graph, seeds, 200, generator=torch.Generator().manual_seed(3), memory_budget=40_000
+        graph, seeds, 200, generator=torch.Generator().manual_seed(3), memory_budget=40_000,
+        backend="torch",
     )
     assert b.extra["runs_per_chunk"] < 200
     assert torch.equal(a.spreads, b.spreads)

@@ -263,8 +263,10 @@ def test_chunking_gives_identical_results(model):
     theta = torch.rand(R, 40, generator=torch.Generator().manual_seed(0)) * 0.8
     seeds = torch.tensor([1, 2])
     one = _sim(model, graph, seeds, R, thresholds=theta, return_provenance=True)
+    # the torch engine chunks under a small budget (the native kernel has no per-run state)
     small = _sim(
-        model, graph, seeds, R, thresholds=theta, return_provenance=True, memory_budget=60_000
+        model, graph, seeds, R, thresholds=theta, return_provenance=True, memory_budget=60_000,
+        backend="torch",
     )
     assert one.extra["runs_per_chunk"] == R and small.extra["runs_per_chunk"] < R
     for f in ("spreads", "blocked", "activation_step", "parent", "node_prob", "node_blocked_prob"):
@@ -272,7 +274,8 @@ def test_chunking_gives_identical_results(model):
     # drawn thresholds: the same generator seed gives the same runs under any chunking
     a = _sim(model, graph, seeds, 100, generator=torch.Generator().manual_seed(9))
     b = _sim(
-        model, graph, seeds, 100, generator=torch.Generator().manual_seed(9), memory_budget=50_000
+        model, graph, seeds, 100, generator=torch.Generator().manual_seed(9), memory_budget=50_000,
+        backend="torch",
     )
     assert torch.equal(a.spreads, b.spreads) and torch.equal(a.blocked, b.blocked)
 
