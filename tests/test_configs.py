@@ -209,6 +209,20 @@ def test_experiment_configs(option, tmp_path):
             assert hasattr(built if not sel.get("_partial_") else built.func, "select")
         resolve_all(cfg)
         return
+    if task in ("paper_d", "paper_e"):  # papers D and E: selectors (and models) per experiment
+        node = cfg[task]
+        assert set(node.methods) <= set(node.selectors)
+        for sel in node.selectors.values():
+            built = instantiate(sel)
+            assert hasattr(built if not sel.get("_partial_") else built.func, "select")
+        for diffusion in node.get("diffusions", {}).values():
+            assert hasattr(instantiate(diffusion), "simulate")
+        if option.endswith("_base"):  # a shared base: the network experiments name the graph
+            assert OmegaConf.is_missing(cfg.graph, "path")
+            return
+        assert cfg.task_name == option
+        resolve_all(cfg)
+        return
     assert cfg.task_name == option
     assert task in ("select", "spread")
     assert len(cfg.selectors) >= 1
