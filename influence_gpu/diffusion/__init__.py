@@ -14,15 +14,17 @@ from influence_gpu.diffusion.competitive import (
     simulate_competitive_ic,
 )
 from influence_gpu.diffusion.ic import release_workspace, simulate_ic, simulate_ic_batch
-from influence_gpu.diffusion.lt import simulate_lt
+from influence_gpu.diffusion.lt import estimate_lt_sets, simulate_lt
 from influence_gpu.diffusion.results import (
     CompetitiveResult,
     SpreadResult,
     ThresholdResult,
 )
 from influence_gpu.diffusion.signed import signed_first_arrival, simulate_signed
-from influence_gpu.diffusion.temporal import simulate_temporal_ic
+from influence_gpu.diffusion.temporal import estimate_temporal_ic_sets, simulate_temporal_ic
 from influence_gpu.diffusion.threshold import (
+    estimate_minimum_threshold_sets,
+    estimate_multiplication_threshold_sets,
     simulate_minimum_threshold,
     simulate_multiplication_threshold,
 )
@@ -34,6 +36,10 @@ __all__ = [
     "simulate_ic_batch",
     "release_workspace",
     "simulate_lt",
+    "estimate_lt_sets",
+    "estimate_temporal_ic_sets",
+    "estimate_minimum_threshold_sets",
+    "estimate_multiplication_threshold_sets",
     "simulate_competitive_ic",
     "estimate_blocked_influence",
     "blocked_influence_batch",

@@ -8,7 +8,9 @@ classes (the API edge is the only place that resolves names).
 
 The objects are thin: :meth:`Diffusion.simulate` calls the model's batched simulator of
 :mod:`influence_gpu.diffusion` with the stored options, and :meth:`Diffusion.estimate` scores many
-seed sets at once (one batched call for IC, set by set for the other models).
+seed sets in one call of the model's batched entry (the sets run as virtual runs on common random
+numbers: run ``r`` of every set uses the same coins or thresholds); options the batched entry does
+not take (injected coins or thresholds, provenance) fall back to one simulation per set.
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ class Diffusion:
     def _function() -> Callable[..., SpreadResult]:  # pragma: no cover - overridden
         raise TypeError("Diffusion is abstract: use IndependentCascade, LinearThreshold, ...")
 
+    #: keywords of the model's many-sets entry (``None``: the model has none)
+    _set_options: ClassVar[frozenset[str] | None] = None
+
+    # the many-sets entry: fn(graph, seed_sets, num_samples, *, generator, ...) -> (means, stderrs)
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+        raise NotImplementedError
+
     def _kwargs(self, extra: dict[str, Any]) -> dict[str, Any]:
         opts = dict(self.options)
         if self.memory_budget is not None:
@@ -110,11 +120,18 @@ class Diffusion:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard error of the spread of every set: ``(means [S], stderrs [S])``.
 
-        The base implementation simulates set after set; IC overrides it with one batched call.
+        One call of the model's many-sets entry when it has one and every option is one it
+        takes (common random numbers across the sets); otherwise set after set.
 
         Shapes:
             seed_sets: ``S`` x ``[k_i]``; outputs ``[S]`` float64 on the CPU.
         """
+        runs = self.num_samples if num_samples is None else check_num_samples(num_samples)
+        opts = {k: v for k, v in self._kwargs(extra).items() if k != "return_provenance"
+                or v}
+        if self._set_options is not None and set(opts) <= self._set_options:
+            return self._sets_function()(graph, list(seed_sets), runs, generator=generator,
+                                         **opts)
         means = torch.empty(len(seed_sets), dtype=torch.float64)
         stderrs = torch.empty(len(seed_sets), dtype=torch.float64)
         for i, seeds in enumerate(seed_sets):
@@ -126,10 +143,16 @@ class Diffusion:
     def common_random_numbers(self, generator: torch.Generator | None) -> dict[str, Any]:
         """Options that make every later call use the same sampled worlds, or ``{}``.
 
-        IC returns ``{"sampler": "hash", "key": ...}`` with a key drawn from ``generator``; the
-        other models have no counter-based sampler yet and return ``{}``.
+        A hash key drawn from ``generator`` (``{"key": ...}``; IC adds ``sampler="hash"``) for the
+        models whose randomness is counter-based: run ``r`` then draws the same coins or
+        thresholds in every call. ``{}`` when the options already fix the randomness (a key,
+        injected thresholds or coins) or the model has no key (signed first arrival).
         """
-        return {}
+        fixed = {"key", "thresholds", "edge_uniforms"} & set(self.options)
+        if self._set_options is None or "key" not in self._set_options or fixed:
+            return {}
+        gen = generator if generator is not None else torch.Generator().manual_seed(0)
+        return {"key": draw_key(gen)}
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
@@ -149,15 +172,15 @@ class IndependentCascade(Diffusion):
 
         return simulate_ic
 
-    def estimate(self, graph, seed_sets, num_samples=None, *, generator=None, **extra):
-        """All sets in one batched :func:`~.ic.simulate_ic_batch` call."""
+    _set_options = frozenset(
+        {"memory_budget", "sampler", "key", "backend", "shard", "devices"}
+    )
+
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
         from influence_gpu.diffusion.ic import simulate_ic_batch
 
-        runs = self.num_samples if num_samples is None else check_num_samples(num_samples)
-        opts = self._kwargs(extra)
-        opts.pop("return_provenance", None)
-        opts.pop("edge_uniforms", None)
-        return simulate_ic_batch(graph, list(seed_sets), runs, generator=generator, **opts)
+        return simulate_ic_batch
 
     def common_random_numbers(self, generator: torch.Generator | None) -> dict[str, Any]:
         """Hash coins with one key: every call then samples the same live-edge worlds."""
@@ -178,6 +201,14 @@ class LinearThreshold(Diffusion):
 
         return simulate_lt
 
+    _set_options = frozenset({"memory_budget", "key", "backend"})
+
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+        from influence_gpu.diffusion.lt import estimate_lt_sets
+
+        return estimate_lt_sets
+
 
 class TemporalIC(Diffusion):
     """Temporal IC, ICT (paper E); options of :func:`~.temporal.simulate_temporal_ic`."""
@@ -189,6 +220,14 @@ class TemporalIC(Diffusion):
         from influence_gpu.diffusion.temporal import simulate_temporal_ic
 
         return simulate_temporal_ic
+
+    _set_options = frozenset({"memory_budget", "key", "backend", "start_time", "strict"})
+
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+        from influence_gpu.diffusion.temporal import estimate_temporal_ic_sets
+
+        return estimate_temporal_ic_sets
 
 
 class MinimumThreshold(Diffusion):
@@ -204,6 +243,14 @@ class MinimumThreshold(Diffusion):
 
         return simulate_minimum_threshold
 
+    _set_options = frozenset({"memory_budget", "key", "backend", "alpha"})
+
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+        from influence_gpu.diffusion.threshold import estimate_minimum_threshold_sets
+
+        return estimate_minimum_threshold_sets
+
 
 class MultiplicationThreshold(Diffusion):
     """Multiplication threshold (paper D; not submodular); options of its simulator."""
@@ -217,6 +264,14 @@ class MultiplicationThreshold(Diffusion):
         from influence_gpu.diffusion.threshold import simulate_multiplication_threshold
 
         return simulate_multiplication_threshold
+
+    _set_options = frozenset({"memory_budget", "key", "backend", "alpha"})
+
+    @staticmethod
+    def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+        from influence_gpu.diffusion.threshold import estimate_multiplication_threshold_sets
+
+        return estimate_multiplication_threshold_sets
 
 
 class SignedFirstArrival(Diffusion):
