@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import array
 import json
-import multiprocessing as mp
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +34,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _busy import busy_processes  # noqa: E402
 from simulate_vs_peers import interleaved, top_degree  # noqa: E402
 
 from influence_gpu.diffusion.lt import simulate_lt  # noqa: E402
@@ -74,13 +73,6 @@ def cynetdiff_call(graph, seeds, runs: int):
         return float(counts.mean()), float(counts.std(ddof=1) / np.sqrt(runs))
 
     return call
-
-
-def _spin(stop) -> None:  # pragma: no cover - runs in a child process
-    x = 0
-    while not stop.is_set():
-        for _ in range(100_000):
-            x += 1
 
 
 def measure(calls, runs, repeats):
@@ -142,18 +134,8 @@ def main(argv=None) -> int:
         "quiet_load": qload,
     }
     if args.busy > 0:
-        ctx = mp.get_context("spawn")
-        stop = ctx.Event()
-        procs = [ctx.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.busy)]
-        for p in procs:
-            p.start()
-        try:
-            time.sleep(1.0)
+        with busy_processes(args.busy):
             busy, bload = measure(calls, runs, args.repeats)
-        finally:
-            stop.set()
-            for p in procs:
-                p.join(timeout=5)
         report(f"beside {args.busy} busy processes", busy, bload, quiet)
         result["busy_processes"] = args.busy
         result["busy"] = {

@@ -31,6 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _busy import busy_processes  # noqa: E402
+
 from influence_gpu import DiffusionGraph
 from influence_gpu.diffusion.ic import simulate_ic
 from influence_gpu.graph import assign_probabilities, load_graph
@@ -164,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-scaling", action="store_true")
     ap.add_argument("--max-edges", type=float, default=1e7)
     ap.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="then time the BA workload again beside this many busy processes")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
     if args.quick:
@@ -219,6 +224,16 @@ def main(argv=None) -> int:
             print(fmt_row(cols, widths))
         results["workloads"].append(rec)
         sys.stdout.flush()
+        if args.busy and name.startswith("BA"):  # the shared-machine case (issue 10)
+            with busy_processes(args.busy):
+                load = os.getloadavg()[0]
+                busy = interleaved(calls, dict.fromkeys(calls, runs), args.repeats)
+            rec["busy"] = {"processes": args.busy, "load": load}
+            for who, (rate, _, _) in busy.items():
+                keep = rate / rec[who]["runs_per_s"]
+                rec["busy"][who] = {"runs_per_s": rate, "busy_over_quiet": keep}
+                print(f"  beside {args.busy} busy processes (load {load:.1f}): {who:>10} "
+                      f"{rate:,.1f} runs/s, {keep:.2f} of quiet")
 
     if not args.no_scaling:
         results["scaling_edges"] = scaling_edges(args)

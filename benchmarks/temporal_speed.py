@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -36,10 +35,13 @@ from pathlib import Path
 
 import torch
 
-from influence_gpu import load_graph
-from influence_gpu.diffusion.ic import simulate_ic
-from influence_gpu.diffusion.temporal import simulate_temporal_ic
-from influence_gpu.kernels.native import native_threads
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _busy import busy_processes  # noqa: E402
+
+from influence_gpu import load_graph  # noqa: E402
+from influence_gpu.diffusion.ic import simulate_ic  # noqa: E402
+from influence_gpu.diffusion.temporal import simulate_temporal_ic  # noqa: E402
+from influence_gpu.kernels.native import native_threads  # noqa: E402
 
 
 def _loadavg() -> str:
@@ -135,17 +137,10 @@ def main() -> None:
     report("quiet", quiet)
     record["quiet"] = quiet
     if args.busy:
-        procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                 for _ in range(args.busy_procs)]
-        try:
-            time.sleep(2.0)
+        with busy_processes(args.busy_procs):
             busy = measure(contenders, args.repeats)
-            report(f"beside {args.busy_procs} busy processes", busy, quiet)
-            record["busy"] = busy
-        finally:
-            for p in procs:
-                p.kill()
-                p.wait()
+        report(f"beside {args.busy_procs} busy processes", busy, quiet)
+        record["busy"] = busy
     record["load_after"] = os.getloadavg()
     if args.out:
         Path(args.out).write_text(json.dumps(record, indent=1))
