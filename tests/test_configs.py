@@ -209,6 +209,11 @@ def test_experiment_configs(option, tmp_path):
             assert hasattr(built if not sel.get("_partial_") else built.func, "select")
         resolve_all(cfg)
         return
+    if task == "paper_c":  # paper C: one experiment function with its settings
+        assert cfg.task_name == option
+        assert "_target_" in cfg.paper_c.experiment and cfg.paper_c.experiment._partial_
+        resolve_all(cfg)
+        return
     if task in ("paper_d", "paper_e"):  # papers D and E: selectors (and models) per experiment
         node = cfg[task]
         assert set(node.methods) <= set(node.selectors)

@@ -8,6 +8,11 @@ entry points call. Each task is one module with ``run(cfg) -> dict``, named by
 * :mod:`~influence_gpu.apps.select` - compare seed selectors (``evaluate.py``'s default);
 * :mod:`~influence_gpu.apps.spread` - spread of given seeds;
 * :mod:`~influence_gpu.apps.blocking` - paper B's influence-blocking benchmark (``task=ibm``);
+* :mod:`~influence_gpu.apps.paper_c` - paper C's signed-network experiments (MILP formulations,
+  local search; ``experiment=paper_c_random`` / ``paper_c_bitcoin``);
+* :mod:`~influence_gpu.apps.paper_d` - paper D's non-submodular experiments
+  (``experiment=paper_d_<network>``);
+* :mod:`~influence_gpu.apps.paper_e` - paper E's temporal experiments (``experiment=paper_e_*``);
 * :mod:`~influence_gpu.apps.cascades` - accuracy of a learned cascade model's checkpoint;
 * :mod:`~influence_gpu.apps.fit_cascades` - train LTNN / RWNN or fit a MIP (``train.py``'s default);
 * :mod:`~influence_gpu.apps.fit_nie` - train paper B's NIE (``train.py model=nie``);

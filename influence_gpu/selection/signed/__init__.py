@@ -3,7 +3,9 @@
 * :mod:`.objective` - :func:`signed_cost` (send costs + penalties of flipped nodes; ``inf`` for
   an infeasible set).
 * :mod:`.milp` - the Bellman, KKT and path-elimination MILPs (:func:`solve_signed_milp`).
-* :mod:`.local_search` - add / drop / swap local search (:func:`signed_local_search`).
+* :mod:`.local_search` - add / drop / swap and pair-move local search
+  (:func:`signed_local_search`).
+* :mod:`.experiments` - paper C's experiments (random instances, a signed data set).
 * :mod:`.select` - :func:`select_signed`, :class:`SignedSelection` and the selectors
   :class:`SignedMILP` / :class:`SignedLocalSearch`.
 """

@@ -1,4 +1,4 @@
-"""Local search for paper C's signed problem: add / drop / swap moves with local restarts.
+"""Local search for paper C's signed problem: add / drop / swap and pair moves, local restarts.
 
 The moves are scored by an incremental multi-source first-arrival evaluation that keeps, for the
 current seed set, every node's first-arrival time and which parities (even / odd number of
@@ -18,10 +18,19 @@ queued again, so a descent ends at a local optimum of the three moves. Swap part
 every non-seed of its component when the component has at most ``full_swap_nodes`` nodes, else
 the ``swap_candidates`` nodes nearest to ``s`` among those that lose ``s`` and its neighbours.
 
+Pair moves (``pairs``, variable-neighbourhood descent): at a local optimum of the three moves,
+a sweep looks for one improving **add + add** or **drop + drop** (the first flip applied
+tentatively, the best second flip of the same kind after it: every node of the component on
+small components, the seeds next to the changed region on large ones, where add + add is not
+tried); after one, the three moves again. Without them the first descent on the random
+benchmark instances ended 27% above the optimum on average; a drop + add is a swap already.
+
 Local restarts: ``perturbations`` times, the seeds of a ball of ``ball_size`` nodes (breadth-first
 from a random node) are redrawn, each a seed with probability ``p ~ U[0.05, 0.5]``, a descent
-runs over the ball, and the result is kept when it is cheaper, else undone. On a graph with at
-most ``ball_size`` nodes per component every restart is a fresh random start.
+runs over the ball (with the pair moves when its result is within ``pair_margin`` of the best),
+and the result is kept when it is cheaper, else undone. On a graph with at most ``ball_size``
+nodes per component every restart is a fresh random start; on larger ones a restart is local,
+and ``patience`` local restarts in a row without improvement end the search.
 
 Node states follow the simulator's ``tie_break`` (``"pessimistic"``: a node reached first by both
 parities is flipped; ``"optimistic"``: it is not); times are compared exactly, as the simulator
@@ -57,8 +66,8 @@ class LocalSearchResult:
         ids: internal ids of the seeds (sorted).
         cost: cost of ``ids`` under the search's tie rule (the evaluator's value).
         seconds: wall-clock time.
-        rounds: rounds run.
-        moves: moves applied, by kind (``add``, ``drop``, ``swap``).
+        rounds: descents run (the first, then one per restart).
+        moves: moves applied, by kind (``add``, ``drop``, ``swap``, ``add2``, ``drop2``).
         evaluations: moves scored.
         finished: ``False`` when ``time_limit`` stopped the search before a round without a move.
     """
@@ -350,16 +359,67 @@ def initial_seeds(graph: DiffusionGraph, send_cost: np.ndarray) -> list[int]:
     return sorted(int(v) for v in order[first] if not entered[scc[v]])
 
 
+def _flip(st: _Arrivals, x: int):
+    """Score making ``x`` a seed (non-seed) or not (seed): ``(change, delta, moved, region)``.
+
+    ``region`` is the drop region of a seed (``None`` for an add).
+    """
+    if st.seed[x]:
+        change, delta, region = st.drop_change(x)
+        return change, delta, {x: False}, region
+    change, delta = st.add_change(x)
+    return change, delta, {x: True}, None
+
+
+def _partners(st: _Arrivals, v: int, change, region, comp: np.ndarray, comp_size: np.ndarray,
+              *, pairs: bool, full_swap_nodes: int, swap_candidates: int) -> list[int]:
+    """Second flips tried after the (tentatively applied) flip of ``v``.
+
+    Without ``pairs`` (a swap: ``v`` was a seed), non-seeds; with ``pairs``, nodes of ``v``'s
+    old kind (drop + drop, add + add: a drop + add is a swap, found without ``pairs``).
+    Small components (at most ``full_swap_nodes`` nodes): every such node of the component.
+    Large ones: non-seeds - the ``swap_candidates`` nodes nearest to ``v`` among those whose
+    time or parity the flip changed and ``v``'s neighbours; seeds - the ``swap_candidates``
+    seeds next to those nodes, nearest first.
+    """
+    seed = st.seed
+    want_seed = (not seed[v]) if pairs else False
+    if comp_size[comp[v]] <= full_swap_nodes:
+        members = np.flatnonzero(comp == comp[v]).tolist()
+        return [u for u in members if u != v and seed[u] == want_seed]
+    nodes = region if region is not None else list(change[0])
+    near = {u: st.dist[u] for u in nodes if u != v}
+    for u, d, _ in st.out[v]:
+        near[u] = min(near.get(u, _INF), d)
+    cand = sorted((u for u in near if not seed[u]), key=near.__getitem__)[:swap_candidates]
+    if not want_seed:
+        return cand
+    out = st.out
+    seeds: dict[int, float] = {}
+    for w in cand:
+        for u, d, _ in out[w]:
+            if seed[u] and u != v:
+                seeds[u] = min(seeds.get(u, _INF), near[w] + d)
+    return sorted(seeds, key=seeds.__getitem__)[:swap_candidates]
+
+
+_KIND = {(True, True): "add2", (False, False): "drop2", (False, True): "swap",
+         (True, False): "swap"}
+
+
 def _improve(st: _Arrivals, active: list[int], rng: np.random.Generator, comp: np.ndarray,
-             comp_size: np.ndarray, *, swap: bool, full_swap_nodes: int,
+             comp_size: np.ndarray, *, swap: bool, pairs: bool, full_swap_nodes: int,
              swap_candidates: int, eps: float,
-             deadline: float, moves: dict[str, int]) -> tuple[list, bool]:
+             deadline: float, moves: dict[str, int],
+             stop_after_pair: bool = False) -> tuple[list, bool]:
     """Apply improving moves around ``active`` until none is left (don't-look bits).
 
-    A node is tried when it is queued: a non-seed for an add, a seed for a drop and then its
-    best swap. A move applied queues every node whose time or parities it changed and the moved
-    node's neighbours. When the queue empties after some move, the whole ``active`` set is
-    queued again, so the search stops only when a sweep over ``active`` finds no improving move.
+    A node ``v`` is tried when it is queued: its flip (an add for a non-seed, a drop for a
+    seed); when that does not improve, the best flip of a second node after it (with
+    ``swap``: a seed's drop followed by an add; with ``pairs``: any two flips - add + add,
+    drop + drop, add + drop, drop + add). A move applied queues the neighbours of the moved
+    nodes. When the queue empties after some move, the whole ``active`` set is queued again,
+    so the search stops only when a sweep over ``active`` finds no improving move.
     Returns the records of the moves applied (for an undo) and whether it stopped before
     ``deadline``.
     """
@@ -367,6 +427,7 @@ def _improve(st: _Arrivals, active: list[int], rng: np.random.Generator, comp: n
     queued = set(queue)
     records = []
     out = st.out
+    small = comp_size <= full_swap_nodes
 
     def activate(record: Any) -> None:
         """Queue the neighbours of the nodes a move made or unmade seeds."""
@@ -389,45 +450,55 @@ def _improve(st: _Arrivals, active: list[int], rng: np.random.Generator, comp: n
             return records, False
         v = queue.popleft()
         queued.discard(v)
-        if not st.seed[v]:
-            change, delta = st.add_change(v)
-            if delta[0] < -eps:
-                records.append(st.apply(change, delta, {v: True}))
-                moves["add"] += 1
-                activate(records[-1])
-            continue
-        change, delta, region = st.drop_change(v)
-        if delta[1] == 0 and delta[0] < -eps:
-            records.append(st.apply(change, delta, {v: False}))
-            moves["drop"] += 1
+        was_seed = st.seed[v]
+        change, delta, moved, region = _flip(st, v)
+        if st.unreached + delta[1] == 0 and delta[0] < -eps:
+            records.append(st.apply(change, delta, moved))
+            moves["drop" if was_seed else "add"] += 1
             activate(records[-1])
             continue
-        if not swap:
+        if not (swap and was_seed or pairs and (was_seed or small[comp[v]])):
             continue
-        rec = st.apply(change, delta, {v: False})
-        if comp_size[comp[v]] <= full_swap_nodes:
-            cand = [u for u in np.flatnonzero(comp == comp[v]).tolist()
-                    if not st.seed[u] and u != v]
-        else:  # the nodes that lost v and v's neighbours, nearest to v first
-            near = {u: st.dist[u] for u in region if u != v}
-            for u, d, _ in out[v]:
-                near[u] = min(near.get(u, _INF), d)
-            cand = sorted((u for u in near if not st.seed[u]), key=near.__getitem__)
-            cand = cand[:swap_candidates]
-        best, best_u, best_change = -eps, None, None
+        rec = st.apply(change, delta, moved)
+        cand = _partners(st, v, change, region, comp, comp_size, pairs=pairs,
+                         full_swap_nodes=full_swap_nodes, swap_candidates=swap_candidates)
+        best, best_move = -eps, None
         for u in cand:
-            ch, d_add = st.add_change(u)
-            if st.unreached + d_add[1] == 0 and delta[0] + d_add[0] < best:
-                best, best_u, best_change = delta[0] + d_add[0], u, (ch, d_add)
-        if best_u is None:
+            ch, d2, mv, _ = _flip(st, u)
+            if st.unreached + d2[1] == 0 and delta[0] + d2[0] < best:
+                best, best_move = delta[0] + d2[0], (ch, d2, mv)
+        if best_move is None:
             st.revert(rec)
             continue
         records.append(rec)
-        records.append(st.apply(best_change[0], best_change[1], {best_u: True}))
-        moves["swap"] += 1
+        records.append(st.apply(*best_move))
+        moves[_KIND[(not was_seed, next(iter(best_move[2].values())))]] += 1
+        if stop_after_pair:
+            return records, True
         activate(records[-2])
         activate(records[-1])
     return records, True
+
+
+def _descend(st: _Arrivals, active: list[int], rng: np.random.Generator, comp: np.ndarray,
+             comp_size: np.ndarray, *, pairs: bool, **opts: Any) -> tuple[list, bool]:
+    """Variable-neighbourhood descent around ``active``.
+
+    Adds, drops and swaps to a local optimum; then (with ``pairs``) a sweep for one improving
+    pair move (add + add, drop + drop); after one, back to the first level; until no pair move
+    improves.
+    """
+    records: list = []
+    while True:
+        more, done = _improve(st, active, rng, comp, comp_size, pairs=False, **opts)
+        records += more
+        if not done or not pairs:
+            return records, done
+        more, done = _improve(st, active, rng, comp, comp_size, pairs=True,
+                              stop_after_pair=True, **opts)
+        records += more
+        if not done or not more:
+            return records, done
 
 
 def _ball(st: _Arrivals, center: int, size: int) -> list[int]:
@@ -458,10 +529,13 @@ def signed_local_search(
     perturbations: int = 100,
     ball_size: int = 64,
     swap: bool = True,
+    pairs: bool = True,
+    pair_margin: float = 0.03,
+    patience: int | None = 25,
     full_swap_nodes: int = 200,
     swap_candidates: int = 32,
 ) -> LocalSearchResult:
-    """Add / drop / swap local search with random local restarts (module docstring).
+    """Add / drop / swap and pair-move local search with random restarts (module docstring).
 
     Args:
         graph: signed graph (``edge_sign``; ``edge_delay``, 1 when absent, positive: with a
@@ -479,6 +553,16 @@ def signed_local_search(
         ball_size: nodes re-drawn by one restart (the first ``ball_size`` nodes of a
             breadth-first search from a random node; the whole component when smaller).
         swap: try swap moves.
+        pairs: after the add / drop / swap descent, look for pair moves (two adds, or two
+            drops, at once: moves no single flip or swap reaches, e.g. two seeds whose drop
+            only pays when both go) and descend again (variable-neighbourhood descent). On
+            components larger than ``full_swap_nodes`` only drop + drop pairs are tried.
+        pair_margin: a restart's result gets the pair moves when it is within this fraction
+            of the best cost (the first descent always does).
+        patience: stop the local restarts (those whose ball is smaller than its component)
+            after this many in a row without improvement (``None``: run all
+            ``perturbations``). Restarts on components of at most ``ball_size`` nodes are
+            fresh random starts and always run.
         full_swap_nodes: components up to this size try every non-seed as a swap partner.
         swap_candidates: in larger components, the swap partners of a seed ``s`` are the
             ``swap_candidates`` nodes nearest to ``s`` among those that lose ``s`` and its
@@ -514,13 +598,16 @@ def signed_local_search(
     comp = _components(graph)
     comp_size = np.bincount(comp)
     eps = 1e-9 * max(1.0, float(f.sum() + c.sum()))
-    moves = {"add": 0, "drop": 0, "swap": 0}
+    moves = {"add": 0, "drop": 0, "swap": 0, "add2": 0, "drop2": 0}
     opts = {"swap": swap, "full_swap_nodes": full_swap_nodes, "swap_candidates": swap_candidates,
             "eps": eps, "deadline": deadline, "moves": moves}
-    _, finished = _improve(st, list(range(n)), rng, comp, comp_size, **opts)
+    _, finished = _descend(st, list(range(n)), rng, comp, comp_size, pairs=pairs, **opts)
     best = st.cost
     rounds = 1
+    idle = 0
     for _ in range(perturbations if finished else 0):
+        if patience is not None and idle >= patience:
+            break
         if time.perf_counter() > deadline:
             finished = False
             break
@@ -528,6 +615,7 @@ def signed_local_search(
         ball = _ball(st, int(rng.integers(n)), ball_size)
         p = rng.uniform(0.05, 0.5)
         records = []
+        local = len(ball) < comp_size[comp[ball[0]]]
         for v in ball:
             want = bool(rng.random() < p)
             if want == st.seed[v]:
@@ -539,11 +627,16 @@ def signed_local_search(
                 if delta[1]:
                     continue
             records.append(st.apply(change, delta, {v: want}))
-        more, done = _improve(st, ball, rng, comp, comp_size, **opts)
+        more, done = _descend(st, ball, rng, comp, comp_size, pairs=False, **opts)
         records.extend(more)
+        if done and pairs and st.cost < best + pair_margin * abs(best):
+            more, done = _descend(st, ball, rng, comp, comp_size, pairs=True, **opts)
+            records.extend(more)
         if st.cost < best - eps:
             best = st.cost
+            idle = 0
         else:
+            idle += local
             for rec in reversed(records):
                 st.revert(rec)
         if not done:

@@ -258,7 +258,7 @@ class SignedMILP(Selector):
 
 
 class SignedLocalSearch(Selector):
-    """Add / drop / swap local search with local restarts for paper C's problem.
+    """Add / drop / swap and pair-move local search with restarts for paper C's problem.
 
     Args:
         send_cost: send costs ``f`` in any form ``node_costs`` takes.
@@ -269,6 +269,10 @@ class SignedLocalSearch(Selector):
         ball_size: nodes redrawn by one restart.
         swap_candidates: swap partners per seed on large components.
         seed: seed of the search when ``select`` gets no generator.
+        pairs: try pair moves (add + add, drop + drop) at every local optimum.
+        pair_margin: restarts within this fraction of the best cost get the pair moves.
+        patience: local restarts in a row without improvement that end the search
+            (``None``: none).
     """
 
     name = "local_search"
@@ -283,6 +287,9 @@ class SignedLocalSearch(Selector):
         ball_size: int = 64,
         swap_candidates: int = 32,
         seed: int | None = 0,
+        pairs: bool = True,
+        pair_margin: float = 0.03,
+        patience: int | None = 25,
     ) -> None:
         self.send_cost = send_cost
         self.penalty = penalty
@@ -292,6 +299,9 @@ class SignedLocalSearch(Selector):
         self.ball_size = ball_size
         self.swap_candidates = swap_candidates
         self.seed = seed
+        self.pairs = pairs
+        self.pair_margin = pair_margin
+        self.patience = patience
 
     def select(self, graph: DiffusionGraph, k: int | None = None, *,
                generator: torch.Generator | None = None) -> SelectionResult:
@@ -308,6 +318,7 @@ class SignedLocalSearch(Selector):
             graph, self.send_cost, self.penalty, "local_search", time_limit=self.time_limit,
             tie_break=self.tie_break, seed=_seed_from(generator, self.seed),
             local_search={"perturbations": self.perturbations, "ball_size": self.ball_size,
-                          "swap_candidates": self.swap_candidates},
+                          "swap_candidates": self.swap_candidates, "pairs": self.pairs,
+                          "pair_margin": self.pair_margin, "patience": self.patience},
         )
         return _result(graph, sel, t0)
