@@ -14,17 +14,33 @@ with the same seed.
 * ``"auto"``: split across the ranks of the initialised default process group (none: no split);
 * ``(rank, world)``: split as given; with ``world > 1`` a process group of that size must exist.
 
-Every rank of the group must make the same sharded call (it is a collective), with the same seed
-so that every rank draws the same hash key.
+Every rank of the group must make the same sharded call (it is a collective). The hash key is
+drawn once per call, before the split, and rank 0's key is broadcast (:func:`common_key`), so the
+ranks agree even when the key comes from a fresh, unseeded generator.
+
+:func:`split_runs` is the one split-and-gather loop of every simulator: this rank's share of the
+runs, cut into one contiguous piece per local device, each piece computed at its global run
+offset by a model's callback, then every rank's per-run values gathered and per-node counts summed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
-__all__ = ["check_devices", "resolve_shard", "shard_range", "gather_runs", "gather_ragged"]
+__all__ = [
+    "check_devices",
+    "resolve_shard",
+    "shard_range",
+    "gather_runs",
+    "gather_ragged",
+    "is_split",
+    "common_key",
+    "comm_device",
+    "split_runs",
+]
 
 
 def resolve_shard(shard: Any) -> tuple[int, int]:
@@ -134,3 +150,104 @@ def gather_ragged(local: torch.Tensor, world: int) -> list[torch.Tensor]:
     parts = [torch.empty_like(padded) for _ in range(world)]
     dist.all_gather(parts, padded)
     return [p[:s] for p, s in zip(parts, sizes, strict=True)]
+
+
+def is_split(world: int, devices: Sequence[torch.device], device: torch.device) -> bool:
+    """Whether a call goes through :func:`split_runs`: several ranks, or other devices.
+
+    ``devices`` as :func:`check_devices` returns them; a single one equal to the graph's own
+    ``device`` is no split.
+    """
+    return world > 1 or len(devices) > 1 or (bool(devices) and devices[0] != device)
+
+
+def comm_device(device: torch.device) -> torch.device:
+    """Where the collectives of a call on ``device`` run: that CUDA device (NCCL), else the CPU."""
+    return device if device.type == "cuda" else torch.device("cpu")
+
+
+def common_key(key: int | None, world: int, comm: torch.device) -> int | None:
+    """Rank 0's hash ``key`` on every rank (``key`` itself for one rank or ``None``).
+
+    Every rank must call it with a key or every rank without (a collective when ``world > 1``).
+    The key travels as its high and low 32-bit halves, so any key below ``2**64`` (or a negative
+    one) arrives unchanged.
+    """
+    if world == 1 or key is None:
+        return key
+    import torch.distributed as dist
+
+    key = int(key)
+    words = torch.tensor([key >> 32, key & 0xFFFFFFFF], dtype=torch.long, device=comm)
+    dist.broadcast(words, src=0)
+    return (int(words[0]) << 32) + int(words[1])
+
+
+def split_runs(
+    num_samples: int,
+    rank: int,
+    world: int,
+    devices: Sequence[torch.device],
+    piece: Callable[[torch.device, int, int], dict[str, torch.Tensor]],
+    *,
+    runs: dict[str, torch.Tensor],
+    sums: dict[str, torch.Tensor] | None = None,
+    maxes: dict[str, torch.Tensor] | None = None,
+    comm: torch.device | None = None,
+) -> dict[str, torch.Tensor]:
+    """Run this rank's share of ``num_samples`` runs over ``devices`` and gather every rank's.
+
+    Rank ``rank`` takes its contiguous :func:`shard_range` of the runs and cuts it again into one
+    contiguous piece per device, run one after another. ``piece(device, offset, count)`` computes
+    the ``count`` runs from global run index ``offset`` on ``device``; a counter-based model then
+    gives every run the randomness one process gives it, so every rank returns what one process
+    on one device computes.
+
+    Args:
+        num_samples: ``R``, the runs of the whole call.
+        rank: this process's rank (:func:`resolve_shard`).
+        world: the number of ranks.
+        devices: the local devices, at least one (callers pass the graph's own device when
+            :func:`check_devices` returned none).
+        piece: the model's callback; it returns a dict holding a ``[count, ...]`` tensor for every
+            key of ``runs`` and a tensor shaped as the template for every key of ``sums`` and
+            ``maxes`` (other keys are ignored). It is not called for an empty piece.
+        runs: zero-row templates ``[0, ...]`` (row shape and dtype) of the per-run values.
+        sums: zero templates of values added up over pieces and ranks (node counts).
+        maxes: templates of values maximised over pieces and ranks (step counts); the template
+            is the value of no runs.
+        comm: device of the collectives (default: the CPU; a CUDA device under NCCL).
+
+    Returns:
+        The ``[R, ...]`` per-run values (in run order) and the reduced values, by key, on the CPU
+        and identical on every rank.
+    """
+    if not devices:
+        raise ValueError("split_runs needs at least one device (the graph's, by default)")
+    sums, maxes = sums or {}, maxes or {}
+    offset, count = shard_range(num_samples, rank, world)
+    parts: dict[str, list[torch.Tensor]] = {k: [v.cpu()] for k, v in runs.items()}
+    reduced = {k: v.cpu().clone() for k, v in {**sums, **maxes}.items()}
+    for i, dev in enumerate(devices):
+        off, cnt = shard_range(count, i, len(devices))
+        if not cnt:
+            continue
+        got = piece(dev, offset + off, cnt)
+        for k, rows in parts.items():
+            rows.append(got[k].cpu())
+        for k in sums:
+            reduced[k] += got[k].cpu()
+        for k in maxes:
+            reduced[k] = torch.maximum(reduced[k], got[k].cpu())
+    out = {k: torch.cat(rows) for k, rows in parts.items()}
+    if world > 1:
+        import torch.distributed as dist
+
+        comm = torch.device("cpu") if comm is None else comm
+        for k, v in out.items():
+            out[k] = gather_runs(v.to(comm), num_samples, world).cpu()
+        for k, v in reduced.items():
+            v = v.to(comm)
+            dist.all_reduce(v, op=dist.ReduceOp.SUM if k in sums else dist.ReduceOp.MAX)
+            reduced[k] = v.cpu()
+    return {**out, **reduced}

@@ -43,8 +43,17 @@ from influence_gpu.diffusion._common import (
     plan_chunks,
     resolve_budget,
 )
+from influence_gpu.diffusion._runs import (
+    check_devices,
+    comm_device,
+    common_key,
+    is_split,
+    resolve_shard,
+    split_runs,
+)
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import choose_backend
+from influence_gpu.kernels.native import native_threads
 
 __all__ = [
     "draw_thresholds",
@@ -62,6 +71,8 @@ __all__ = [
     "native_kernel",
     "plan_native",
     "run_native",
+    "run_sets",
+    "simulate_sets",
 ]
 
 #: Names of the models for backend messages.
@@ -181,13 +192,23 @@ def check_key(key: Any) -> int:
 
 
 def chunk_thresholds(
-    thresholds: torch.Tensor | None, key: int | None, start: int, size: int, n: int, device: Any
+    thresholds: torch.Tensor | None,
+    key: int | None,
+    start: int,
+    size: int,
+    n: int,
+    device: Any,
+    run_offset: int = 0,
 ) -> torch.Tensor:
-    """Thresholds ``[size, n]`` of runs ``start ..``: injected rows, or hashed from ``key``."""
+    """Thresholds ``[size, n]`` of runs ``start ..``: injected rows, or hashed from ``key``.
+
+    Hashed thresholds are those of the global runs ``run_offset + start ..`` (a shard's runs);
+    injected rows are indexed locally (a shard passes its own rows).
+    """
     if thresholds is not None:
         theta = thresholds[start : start + size].to(device)
         return theta if theta.dtype == torch.float64 else theta.float()
-    return draw_thresholds(key, start, size, n, device)
+    return draw_thresholds(key, run_offset + start, size, n, device)
 
 
 # ------------------------------------------------------------------------- torch batched engine
@@ -460,11 +481,14 @@ def run_native(
     thresholds: torch.Tensor | None = None,
     alpha: torch.Tensor | None = None,
     provenance: bool = False,
+    run_offset: int = 0,
 ) -> dict[str, Any]:
     """Run ``len(seed_sets) x num_samples`` jobs of ``model`` with the native kernel.
 
-    Run ``r`` of every set uses run index ``r`` (so the same thresholds: common random numbers).
-    Call :func:`plan_native` first; its ``chunk`` only matters for injected thresholds.
+    Run ``r`` of every set uses run index ``run_offset + r`` (so the same thresholds: common
+    random numbers; a shard passes its first global run). Call :func:`plan_native` first; its
+    ``chunk`` only matters for injected thresholds (row ``r`` of ``thresholds`` is local run
+    ``r``).
 
     Returns:
         dict with ``spreads`` and ``blocked`` ``[S * R]`` (int64, set-major; ``blocked`` is
@@ -514,7 +538,7 @@ def run_native(
             ptr(seeds_ptr),
             S,
             size,
-            start,
+            run_offset + start,
             0 if key is None else int(key),
             ptr(theta),
             threads,
@@ -539,3 +563,173 @@ def run_native(
         "parent": parent,
         "max_steps": max_steps,
     }
+
+
+# ------------------------------------------------------------------------------ whole calls
+#: ``torch_runs(graph, seeds, num_samples, thresholds, key, chunk, work, provenance, run_offset)``:
+#: a model's torch engine over the runs of one seed set (fields as :func:`run_native`'s).
+TorchRuns = Callable[..., dict[str, Any]]
+
+
+def run_sets(
+    model: str,
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    torch_runs: TorchRuns,
+    *,
+    generator: torch.Generator | None,
+    thresholds: Any,
+    key: int | None,
+    memory_budget: int | None,
+    backend: str,
+    alpha: torch.Tensor | None = None,
+    provenance: bool = False,
+    run_offset: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every run of every seed set on the backend chosen for ``graph`` (native or torch).
+
+    The call is planned against ``memory_budget`` before the thresholds are checked or the key
+    is drawn (:func:`threshold_source`), so a refused call draws nothing from ``generator``.
+    Runs are the global runs ``run_offset ..`` (a shard's); injected ``thresholds`` hold the rows
+    of exactly these runs.
+
+    Returns:
+        ``(out, info)``: the fields of :func:`run_native` (``spreads`` / ``blocked`` set-major
+        ``[S * R]``; per-node counts for a single set), and ``backend`` / ``threads`` /
+        ``runs_per_chunk`` for the result's ``extra``.
+
+    Raises:
+        MemoryError: a single run does not fit in ``memory_budget`` (before any work).
+    """
+    n, S = graph.num_nodes, len(seed_sets)
+    kernel = native_kernel(model, graph, backend)
+    if kernel is not None:
+        threads = native_threads()
+        chunk = plan_native(
+            model, graph, S, num_samples, memory_budget, provenance=provenance,
+            thresholds=None if thresholds is None else torch.as_tensor(thresholds),
+            threads=threads,
+        )
+        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
+        out = run_native(
+            kernel, model, graph, seed_sets, num_samples, chunk=chunk, threads=threads, key=key,
+            thresholds=theta_all, alpha=alpha, provenance=provenance, run_offset=run_offset,
+        )
+        return out, {"backend": "native", "threads": threads, "runs_per_chunk": chunk}
+    chunk, work = plan(
+        graph, num_samples, memory_budget, provenance, f"{model} simulation on {n} nodes",
+        num_sets=S,
+    )
+    theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
+    outs = [
+        torch_runs(graph, s, num_samples, theta_all, key, chunk, work, provenance, run_offset)
+        for s in seed_sets
+    ]
+    info = {"backend": "torch", "runs_per_chunk": chunk}
+    if S == 1:
+        return outs[0], info
+    blocked = [o.get("blocked") for o in outs]
+    return {
+        "spreads": torch.cat([o["spreads"] for o in outs]),
+        "blocked": None if None in blocked else torch.cat(blocked),
+        "node_count": None,
+        "node_blocked": None,
+        "step": None,
+        "parent": None,
+        "max_steps": max(o["max_steps"] for o in outs),
+    }, info
+
+
+def simulate_sets(
+    model: str,
+    graph: DiffusionGraph,
+    seed_sets: Sequence[torch.Tensor],
+    num_samples: int,
+    torch_runs: TorchRuns,
+    *,
+    generator: torch.Generator | None,
+    thresholds: Any,
+    key: int | None,
+    memory_budget: int | None,
+    backend: str,
+    alpha: torch.Tensor | None = None,
+    provenance: bool = False,
+    shard: Any = None,
+    devices: Any = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A whole call of a threshold model: :func:`run_sets`, or split across ranks and devices.
+
+    With ``shard`` / ``devices`` the hash key is drawn once (:func:`threshold_source`; rank 0's
+    on every rank), before the split, and the runs go through
+    :func:`~influence_gpu.diffusion._runs.split_runs`, each piece at its global run offset with
+    its rows of injected ``thresholds``; every rank gets the per-run counts (spreads, blocked)
+    and per-node counts of one process.
+
+    Returns:
+        ``(out, info)`` as :func:`run_sets`; a split call adds ``world_size`` and ``devices`` to
+        ``info``.
+
+    Raises:
+        ValueError: bad ``shard`` or ``devices``, or ``provenance`` with a split.
+    """
+    rank, world = resolve_shard(shard)
+    devs = check_devices(devices)
+    split = is_split(world, devs, graph.device)
+    if split and provenance:
+        raise ValueError(
+            "return_provenance cannot be combined with runs split across ranks or devices"
+        )
+    if not split:
+        return run_sets(
+            model, graph, seed_sets, num_samples, torch_runs, generator=generator,
+            thresholds=thresholds, key=key, memory_budget=memory_budget, backend=backend,
+            alpha=alpha, provenance=provenance,
+        )
+    theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
+    devs = devs or [graph.device]
+    n, S = graph.num_nodes, len(seed_sets)
+    blocks = model != "lt"
+    comm = comm_device(graph.device)
+    key = common_key(key, world, comm)
+    info: dict[str, Any] = {}
+
+    def piece(dev: torch.device, offset: int, count: int) -> dict[str, torch.Tensor]:
+        g = graph.to(dev)
+        out, got_info = run_sets(
+            model, g, [s.to(dev) for s in seed_sets], count, torch_runs, generator=None,
+            thresholds=None if theta_all is None else theta_all[offset : offset + count],
+            key=key, memory_budget=memory_budget, backend=backend,
+            alpha=None if alpha is None else alpha.to(dev), run_offset=offset,
+        )
+        info.update(got_info)
+        got = {"spreads": out["spreads"].view(S, count).t(),  # [count, S]
+               "max_steps": torch.tensor(out["max_steps"])}
+        if blocks:
+            got["blocked"] = out["blocked"].view(S, count).t()
+        if S == 1:
+            got["node_count"] = out["node_count"]
+            if blocks:
+                got["node_blocked"] = out["node_blocked"]
+        return got
+
+    per_run = {"spreads": torch.zeros(0, S, dtype=torch.long)}
+    counts = {"node_count": torch.zeros(n, dtype=torch.long)} if S == 1 else {}
+    if blocks:
+        per_run["blocked"] = per_run["spreads"].clone()
+        if S == 1:
+            counts["node_blocked"] = torch.zeros(n, dtype=torch.long)
+    got = split_runs(
+        num_samples, rank, world, devs, piece, runs=per_run, sums=counts,
+        maxes={"max_steps": torch.tensor(0)}, comm=comm,
+    )
+    info.update(world_size=world, devices=[str(d) for d in devs])
+    return {
+        "spreads": got["spreads"].t().reshape(-1),
+        "blocked": got["blocked"].t().reshape(-1) if blocks else None,
+        "node_count": got.get("node_count"),
+        "node_blocked": got.get("node_blocked"),
+        "step": None,
+        "parent": None,
+        "max_steps": int(got["max_steps"]),
+    }, info

@@ -194,6 +194,7 @@ class LinearThreshold(Diffusion):
     """Linear threshold; options of :func:`~.lt.simulate_lt` (needs in-weights <= 1)."""
 
     name = "lt"
+    shardable = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
@@ -201,7 +202,7 @@ class LinearThreshold(Diffusion):
 
         return simulate_lt
 
-    _set_options = frozenset({"memory_budget", "key", "backend"})
+    _set_options = frozenset({"memory_budget", "key", "backend", "shard", "devices"})
 
     @staticmethod
     def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -214,6 +215,7 @@ class TemporalIC(Diffusion):
     """Temporal IC, ICT (paper E); options of :func:`~.temporal.simulate_temporal_ic`."""
 
     name = "temporal_ic"
+    shardable = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
@@ -221,7 +223,9 @@ class TemporalIC(Diffusion):
 
         return simulate_temporal_ic
 
-    _set_options = frozenset({"memory_budget", "key", "backend", "start_time", "strict"})
+    _set_options = frozenset(
+        {"memory_budget", "key", "backend", "start_time", "strict", "shard", "devices"}
+    )
 
     @staticmethod
     def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -236,6 +240,7 @@ class MinimumThreshold(Diffusion):
     name = "minimum_threshold"
     submodular = False
     blocks = True
+    shardable = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
@@ -243,7 +248,7 @@ class MinimumThreshold(Diffusion):
 
         return simulate_minimum_threshold
 
-    _set_options = frozenset({"memory_budget", "key", "backend", "alpha"})
+    _set_options = frozenset({"memory_budget", "key", "backend", "alpha", "shard", "devices"})
 
     @staticmethod
     def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -258,6 +263,7 @@ class MultiplicationThreshold(Diffusion):
     name = "multiplication_threshold"
     submodular = False
     blocks = True
+    shardable = True
 
     @staticmethod
     def _function() -> Callable[..., SpreadResult]:
@@ -265,7 +271,7 @@ class MultiplicationThreshold(Diffusion):
 
         return simulate_multiplication_threshold
 
-    _set_options = frozenset({"memory_budget", "key", "backend", "alpha"})
+    _set_options = frozenset({"memory_budget", "key", "backend", "alpha", "shard", "devices"})
 
     @staticmethod
     def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:

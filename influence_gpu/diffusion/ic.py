@@ -37,7 +37,14 @@ from influence_gpu.diffusion._common import (
     iter_chunks,
     plan_chunks,
 )
-from influence_gpu.diffusion._runs import check_devices, gather_runs, resolve_shard, shard_range
+from influence_gpu.diffusion._runs import (
+    check_devices,
+    comm_device,
+    common_key,
+    is_split,
+    resolve_shard,
+    split_runs,
+)
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS, choose_backend
@@ -656,48 +663,51 @@ def _simulate_split(
     backend: str,
     **kwargs: Any,
 ) -> list[SpreadResult]:
-    """This rank's runs of every set, split over ``devices`` and gathered from all ranks.
+    """Every set's runs split over ranks and ``devices`` by :func:`~._runs.split_runs`.
 
-    Rank ``rank`` takes its contiguous share of the runs, cut again into one contiguous piece
-    per device; each piece runs at its global run offset, so every rank returns the results one
-    process on one device computes with the same key (see :mod:`~influence_gpu.diffusion._runs`).
+    Each piece runs at its global run offset (injected ``edge_uniforms``: its rows), so every
+    rank returns the results one process on one device computes with the same key (see
+    :mod:`~influence_gpu.diffusion._runs`).
     """
-    offset, count = shard_range(num_samples, rank, world)
     n, S = graph.num_nodes, len(seed_sets)
     sampler = kwargs["sampler"]
-    pieces, nodes, extra = [], torch.zeros(n, dtype=torch.long), {"sampler": sampler}
-    for i, dev in enumerate(devices):
-        off, cnt = shard_range(count, i, len(devices))
-        g = graph.to(dev)
-        if _choose_ic_backend(g, sampler, backend, False) == "torch" and sampler == "skip":
+    for dev in devices:
+        if _choose_ic_backend(graph.to(dev), sampler, backend, False) == "torch" and (
+            sampler == "skip"
+        ):
             raise ValueError(
                 "IC runs split across ranks or devices need counter-based coins: use "
                 f"sampler='hash' (or the native kernel on CPU); on {dev} the torch 'skip' "
                 "sampler would draw from one stream"
             )
-        if not cnt:
-            continue
+    comm = comm_device(graph.device)
+    kwargs["key"] = common_key(kwargs["key"], world, comm)
+    extra = {"sampler": sampler}
+
+    def piece(dev: torch.device, offset: int, count: int) -> dict[str, torch.Tensor]:
+        g = graph.to(dev)
         local = _simulate_sets(
-            g, [x.to(g.device) for x in seed_sets], cnt, provenance=False,
-            run_offset=offset + off, backend=backend,
+            g, [x.to(dev) for x in seed_sets], count, provenance=False, run_offset=offset,
+            backend=backend,
             edge_uniforms=None if edge_uniforms is None
-            else edge_uniforms[offset + off : offset + off + cnt].to(g.device),
+            else edge_uniforms[offset : offset + count].to(dev),
             **kwargs,
         )
-        pieces.append(torch.stack([res.spreads for res in local], 1))  # [cnt, S]
-        if S == 1:
-            nodes += local[0].extra["node_count"].cpu()
-        extra = {**local[0].extra, "node_count": None}
-    spreads = torch.cat(pieces) if pieces else torch.zeros(0, S, dtype=torch.long)
-    if world > 1:
-        import torch.distributed as dist
+        extra.update(local[0].extra)
+        nodes = local[0].extra["node_count"] if S == 1 else None
+        return {"spreads": torch.stack([res.spreads for res in local], 1),  # [count, S]
+                "node_count": torch.zeros(n, dtype=torch.long) if nodes is None else nodes,
+                "max_steps": torch.tensor(local[0].extra.get("max_steps", 0))}
 
-        comm = graph.device if graph.device.type == "cuda" else torch.device("cpu")
-        spreads = gather_runs(spreads.to(comm), num_samples, world).cpu()
-        if S == 1:
-            nodes = nodes.to(comm)
-            dist.all_reduce(nodes)
-            nodes = nodes.cpu()
+    got = split_runs(
+        num_samples, rank, world, devices, piece,
+        runs={"spreads": torch.zeros(0, S, dtype=torch.long)},
+        sums={"node_count": torch.zeros(n, dtype=torch.long)},
+        maxes={"max_steps": torch.tensor(0)}, comm=comm,
+    )
+    spreads, nodes = got["spreads"], got["node_count"]
+    if "max_steps" in extra:  # the torch path's deepest step, over every piece and rank
+        extra["max_steps"] = int(got["max_steps"])
     extra.update(world_size=world, devices=[str(d) for d in devices])
     out = []
     for s in range(S):
@@ -771,7 +781,7 @@ def _simulate_sets(
     chosen = _choose_ic_backend(graph, sampler, backend, provenance)
     rank, world = resolve_shard(shard)
     devices = check_devices(devices)
-    if world > 1 or len(devices) > 1 or (devices and devices[0] != graph.device):
+    if is_split(world, devices, graph.device):
         if provenance:
             raise ValueError(
                 "return_provenance cannot be combined with runs split across ranks or devices"

@@ -53,20 +53,15 @@ from influence_gpu.diffusion._threshold_engine import (
     draw_thresholds,
     initial_state,
     lt_weights,
-    native_kernel,
-    plan,
-    plan_native,
-    run_native,
     seed_ids,
+    simulate_sets,
     summarize_runs,
-    threshold_source,
 )
 from influence_gpu.diffusion._threshold_engine import push as _push
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.probabilities import check_lt_weights
 from influence_gpu.kernels.backend import BACKENDS
-from influence_gpu.kernels.native import native_threads
 
 __all__ = ["simulate_lt", "estimate_lt_sets", "draw_thresholds"]
 
@@ -123,8 +118,12 @@ def _lt_torch(
     chunk: int,
     work: int,
     provenance: bool,
+    run_offset: int = 0,
 ) -> dict[str, Any]:
-    """All runs of one seed set on the torch engine (see :func:`run_native` for the fields)."""
+    """All runs of one seed set on the torch engine (see :func:`run_native` for the fields).
+
+    The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
+    """
     n, device = graph.num_nodes, graph.device
     weight = lt_weights(graph.edge_prob)
     spreads = torch.empty(num_samples, dtype=torch.long)
@@ -135,7 +134,7 @@ def _lt_torch(
         parents_out = torch.empty(num_samples, n, dtype=torch.long)
     max_steps = 0
     for start, size in iter_chunks(num_samples, chunk):
-        theta = chunk_thresholds(theta_all, key, start, size, n, device)
+        theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
         active, step, parent, t = _lt_chunk(graph, weight, seeds, theta, work, provenance)
         max_steps = max(max_steps, t)
         spreads[start : start + size] = active.sum(1).cpu()
@@ -174,6 +173,8 @@ def simulate_lt(
     key: int | None = None,
     return_provenance: bool = False,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> SpreadResult:
     """Simulate ``num_samples`` linear-threshold runs from ``seeds`` at once.
 
@@ -199,6 +200,15 @@ def simulate_lt(
         return_provenance: also return per-run activation steps and parents.
         backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
             ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
+            the ranks of the ``torch.distributed`` process group and gather them, so every rank
+            returns what one process computes (a collective call; the thresholds are hashed from
+            ``(key, run, node)``, and injected ``thresholds`` are cut by run, so every rank
+            passes all ``R`` rows). See :mod:`influence_gpu.diffusion._runs`.
+        devices: split this process's runs across these devices (e.g. ``["cuda:0",
+            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
+            one device's. ``None``: the graph's device. Neither ``shard`` nor ``devices`` takes
+            ``return_provenance``.
 
     Returns:
         :class:`SpreadResult` with ``model="lt"``, mean and standard error of the number of
@@ -213,7 +223,8 @@ def simulate_lt(
     Raises:
         ValueError: missing weights, in-weights above 1 (naming the node), bad seeds,
             ``num_samples`` or ``backend``, thresholds of the wrong shape or outside ``[0, 1]``,
-            both ``thresholds`` and ``key``, ``backend="native"`` on a non-CPU graph.
+            both ``thresholds`` and ``key``, ``backend="native"`` on a non-CPU graph, bad
+            ``shard`` or ``devices``, or provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
 
@@ -225,26 +236,11 @@ def simulate_lt(
     num_samples, provenance = _check_call(graph, num_samples, backend, return_provenance)
     n, device = graph.num_nodes, graph.device
     seeds = seed_ids(seeds, n, device)
-    kernel = native_kernel("lt", graph, backend)
-    what = f"LT simulation on {n} nodes"
-    if kernel is not None:
-        threads = native_threads()
-        theta = None if thresholds is None else torch.as_tensor(thresholds)
-        chunk = plan_native(
-            "lt", graph, 1, num_samples, memory_budget,
-            provenance=provenance, thresholds=theta, threads=threads,
-        )
-        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
-        out = run_native(
-            kernel, "lt", graph, [seeds], num_samples, chunk=chunk, threads=threads, key=key,
-            thresholds=theta_all, provenance=provenance,
-        )
-        extra = {"backend": "native", "threads": threads}
-    else:
-        chunk, work = plan(graph, num_samples, memory_budget, provenance, what)
-        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
-        out = _lt_torch(graph, seeds, num_samples, theta_all, key, chunk, work, provenance)
-        extra = {"backend": "torch"}
+    out, info = simulate_sets(
+        "lt", graph, [seeds], num_samples, _lt_torch, generator=generator, thresholds=thresholds,
+        key=key, memory_budget=memory_budget, backend=backend, provenance=provenance,
+        shard=shard, devices=devices,
+    )
     mean, stderr = summarize(out["spreads"])
     return SpreadResult(
         mean=mean,
@@ -255,7 +251,7 @@ def simulate_lt(
         model="lt",
         activation_step=out["step"],
         parent=out["parent"],
-        extra={"max_steps": out["max_steps"], "runs_per_chunk": chunk, **extra},
+        extra={"max_steps": out["max_steps"], **info},
     )
 
 
@@ -268,6 +264,8 @@ def estimate_lt_sets(
     generator: torch.Generator | None = None,
     memory_budget: int | None = None,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected LT spread of many seed sets in one call, with common random numbers.
 
@@ -287,6 +285,9 @@ def estimate_lt_sets(
             :data:`~influence_gpu.diffusion._common.DEFAULT_MEMORY_BUDGET`); checked before any
             work.
         backend: ``"auto"``, ``"torch"`` or ``"native"``, as in :func:`simulate_lt`.
+        shard: split the runs across the ranks of the process group, as in
+            :func:`simulate_lt`; every rank returns the one-process means and stderrs.
+        devices: split this process's runs across these devices, as in :func:`simulate_lt`.
 
     Returns:
         ``(means [S], stderrs [S])``: float64 on the CPU.
@@ -305,23 +306,8 @@ def estimate_lt_sets(
     S = len(sets)
     if S == 0:
         return torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
-    kernel = native_kernel("lt", graph, backend)
-    if kernel is not None:
-        threads = native_threads()
-        chunk = plan_native(
-            "lt", graph, S, num_samples, memory_budget,
-            provenance=False, thresholds=None, threads=threads,
-        )
-        _, key = threshold_source(graph, generator, None, num_samples, key)
-        out = run_native(
-            kernel, "lt", graph, sets, num_samples, chunk=chunk, threads=threads, key=key
-        )
-        return summarize_runs(out["spreads"], S)
-    chunk, work = plan(
-        graph, num_samples, memory_budget, False, f"LT simulation on {n} nodes", num_sets=S
+    out, _ = simulate_sets(
+        "lt", graph, sets, num_samples, _lt_torch, generator=generator, thresholds=None, key=key,
+        memory_budget=memory_budget, backend=backend, shard=shard, devices=devices,
     )
-    _, key = threshold_source(graph, generator, None, num_samples, key)
-    spreads = torch.cat(
-        [_lt_torch(graph, s, num_samples, None, key, chunk, work, False)["spreads"] for s in sets]
-    )
-    return summarize_runs(spreads, S)
+    return summarize_runs(out["spreads"], S)

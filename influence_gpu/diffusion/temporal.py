@@ -64,6 +64,14 @@ from influence_gpu.diffusion._common import (
     iter_chunks,
     plan_chunks,
 )
+from influence_gpu.diffusion._runs import (
+    check_devices,
+    comm_device,
+    common_key,
+    is_split,
+    resolve_shard,
+    split_runs,
+)
 from influence_gpu.diffusion.results import SpreadResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import choose_backend
@@ -304,6 +312,8 @@ def simulate_temporal_ic(
     key: int | None = None,
     return_provenance: bool = False,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> SpreadResult:
     """Simulate ``num_samples`` runs of the temporal independent cascade (ICT) at once.
 
@@ -338,6 +348,15 @@ def simulate_temporal_ic(
             asks for no provenance, else torch), ``"torch"`` (always the tensor path; the GPU
             path) or ``"native"`` (require the native kernel). Both give the same spreads and
             node counts for the same coins (``key`` or ``edge_uniforms``).
+        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
+            the ranks of the ``torch.distributed`` process group and gather them, so every rank
+            returns what one process computes (a collective call; the coins are hashed from
+            ``(key, run, edge)``, and injected ``edge_uniforms`` are cut by run, so every rank
+            passes all ``R`` rows). See :mod:`influence_gpu.diffusion._runs`.
+        devices: split this process's runs across these devices (e.g. ``["cuda:0",
+            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
+            one device's. ``None``: the graph's device. Neither ``shard`` nor ``devices`` takes
+            ``return_provenance``.
 
     Returns:
         :class:`SpreadResult` with ``model="temporal_ic"``. With provenance, ``activation_step``
@@ -350,8 +369,9 @@ def simulate_temporal_ic(
 
     Raises:
         ValueError: the graph is not temporal, has no ``edge_prob``, bad ``start_time``,
-            ``edge_uniforms`` of the wrong shape, seeds out of range, or ``backend="native"``
-            for a call it cannot run (a CUDA graph, ``return_provenance=True``).
+            ``edge_uniforms`` of the wrong shape, seeds out of range, ``backend="native"``
+            for a call it cannot run (a CUDA graph, ``return_provenance=True``), bad ``shard``
+            or ``devices``, or provenance with either.
         MemoryError: a single run does not fit in ``memory_budget``.
         RuntimeError: ``backend="native"`` and the native kernel failed to build.
 
@@ -363,6 +383,18 @@ def simulate_temporal_ic(
     num_samples = check_num_samples(num_samples)
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {strict!r}")
+    rank, world = resolve_shard(shard)
+    devs = check_devices(devices)
+    if is_split(world, devs, graph.device):
+        if return_provenance:
+            raise ValueError(
+                "return_provenance cannot be combined with runs split across ranks or devices"
+            )
+        return _simulate_split(
+            graph, [seeds], num_samples, rank, world, devs or [graph.device], generator=generator,
+            memory_budget=memory_budget, edge_uniforms=edge_uniforms, start_time=start_time,
+            strict=strict, key=key, backend=backend, many=False,
+        )[0]
     kernel = _native_kernel(graph, backend, provenance=bool(return_provenance))
     if kernel is not None:
         return _simulate_native(
@@ -377,6 +409,38 @@ def simulate_temporal_ic(
             strict=strict,
             key=key,
         )
+    return _simulate_torch(
+        graph,
+        seeds,
+        num_samples,
+        generator=generator,
+        memory_budget=memory_budget,
+        edge_uniforms=edge_uniforms,
+        start_time=start_time,
+        strict=strict,
+        key=key,
+        return_provenance=return_provenance,
+    )
+
+
+def _simulate_torch(
+    graph: DiffusionGraph,
+    seeds: Any,
+    num_samples: int,
+    *,
+    generator: torch.Generator | None,
+    memory_budget: int | None,
+    edge_uniforms: Any,
+    start_time: Any,
+    strict: bool,
+    key: int | None,
+    return_provenance: bool = False,
+    run_offset: int = 0,
+) -> SpreadResult:
+    """The torch path of :func:`simulate_temporal_ic`, over the global runs ``run_offset ..``.
+
+    Injected ``edge_uniforms`` hold the rows of exactly these runs.
+    """
     tl = _timeline(graph, start_time)
     prob = graph.require_prob()
     prob64 = prob.double()  # coins compared in float64, exactly as the reference does
@@ -417,8 +481,10 @@ def simulate_temporal_ic(
                 return block[r, e]
         else:
 
-            def coin(r: torch.Tensor, e: torch.Tensor, start: int = start) -> torch.Tensor:
-                return hash_uniform(key, r + start, e)
+            def coin(
+                r: torch.Tensor, e: torch.Tensor, at: int = run_offset + start
+            ) -> torch.Tensor:
+                return hash_uniform(key, r + at, e)
 
         keys, parent, rounds = _run_chunk(
             graph, tl, seeds, size, coin, prob64, strict, return_provenance
@@ -447,6 +513,7 @@ def simulate_temporal_ic(
             "rounds": max_rounds,
             "start_time": tl.values[tl.start_rank].item(),
             "backend": "torch",
+            "node_count": counts,
         },
     )
     if return_provenance:
@@ -467,6 +534,8 @@ def estimate_temporal_ic_sets(
     strict: bool = False,
     memory_budget: int | None = None,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Expected temporal IC spread of many seed sets, on common random numbers.
 
@@ -488,6 +557,10 @@ def estimate_temporal_ic_sets(
         strict: only contacts strictly after a node's activation pass the cascade on.
         memory_budget: bytes the call may allocate; refused before any work if too small.
         backend: ``"auto"``, ``"torch"`` or ``"native"`` as in :func:`simulate_temporal_ic`.
+        shard: split the runs across the ranks of the process group, as in
+            :func:`simulate_temporal_ic`; every rank returns the one-process means and stderrs.
+        devices: split this process's runs across these devices, as in
+            :func:`simulate_temporal_ic`.
 
     Returns:
         ``(means [S], stderrs [S])`` float64 tensors on the CPU.
@@ -503,45 +576,142 @@ def estimate_temporal_ic_sets(
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {strict!r}")
     seed_sets = list(seed_sets)
+    rank, world = resolve_shard(shard)
+    devs = check_devices(devices)
     if key is None:
         if generator is None:
             generator = torch.Generator(device=graph.device)
             generator.seed()
         key = draw_key(generator)
-    kernel = _native_kernel(graph, backend, provenance=False)
-    if kernel is None:
-        results = [
-            simulate_temporal_ic(
-                graph,
-                seeds,
-                num_samples,
-                key=key,
-                start_time=start_time,
-                strict=strict,
-                memory_budget=memory_budget,
-                backend="torch",
-            )
-            for seeds in seed_sets
-        ]
-        means = [res.mean for res in results]
-        stderrs = [res.stderr for res in results]
-    else:
-        results = _simulate_native(
-            kernel,
-            graph,
-            seed_sets,
-            num_samples,
-            generator=None,
-            memory_budget=memory_budget,
-            edge_uniforms=None,
-            start_time=start_time,
-            strict=strict,
-            key=key,
-            many=True,
+    if is_split(world, devs, graph.device):
+        results = _simulate_split(
+            graph, seed_sets, num_samples, rank, world, devs or [graph.device], generator=None,
+            memory_budget=memory_budget, edge_uniforms=None, start_time=start_time,
+            strict=strict, key=key, backend=backend, many=True,
         )
-        means = [res.mean for res in results]
-        stderrs = [res.stderr for res in results]
+    else:
+        results = _temporal_sets(
+            graph, seed_sets, num_samples, many=True, backend=backend,
+            memory_budget=memory_budget, edge_uniforms=None, start_time=start_time,
+            strict=strict, key=key,
+        )
+    means = [res.mean for res in results]
+    stderrs = [res.stderr for res in results]
     return torch.tensor(means, dtype=torch.float64), torch.tensor(stderrs, dtype=torch.float64)
+
+
+def _temporal_sets(
+    graph: DiffusionGraph,
+    seed_sets: list[Any],
+    num_samples: int,
+    *,
+    many: bool,
+    backend: str,
+    run_offset: int = 0,
+    **kwargs: Any,
+) -> list[SpreadResult]:
+    """The runs ``run_offset ..`` of every set on the backend chosen for ``graph``.
+
+    ``many=False``: one set, with node counts (``extra["node_count"]``); ``many=True``: spreads
+    only. ``kwargs``: ``memory_budget``, ``edge_uniforms`` (the rows of these runs),
+    ``start_time``, ``strict`` and ``key``.
+    """
+    kernel = _native_kernel(graph, backend, provenance=False)
+    if kernel is not None:
+        res = _simulate_native(
+            kernel, graph, seed_sets if many else seed_sets[0], num_samples, generator=None,
+            many=many, run_offset=run_offset, **kwargs,
+        )
+        return res if many else [res]
+    return [
+        _simulate_torch(graph, seeds, num_samples, generator=None, run_offset=run_offset,
+                        **kwargs)
+        for seeds in seed_sets
+    ]
+
+
+def _simulate_split(
+    graph: DiffusionGraph,
+    seed_sets: list[Any],
+    num_samples: int,
+    rank: int,
+    world: int,
+    devices: list[torch.device],
+    *,
+    generator: torch.Generator | None,
+    edge_uniforms: Any,
+    key: int | None,
+    many: bool,
+    **kwargs: Any,
+) -> list[SpreadResult]:
+    """Every set's runs split over ranks and ``devices`` by :func:`~._runs.split_runs`.
+
+    The key is drawn once, before the split (rank 0's on every rank); each piece runs at its
+    global run offset (injected ``edge_uniforms``: its rows), so every rank returns the spreads
+    (and, for one set, node counts) one process on one device computes.
+    """
+    _require_temporal(graph)
+    graph.require_prob()
+    n, E = graph.num_nodes, graph.num_edges
+    sets = [_seed_ids(graph, s) for s in seed_sets]
+    S = len(sets)
+    if edge_uniforms is not None:
+        edge_uniforms = torch.as_tensor(edge_uniforms)
+        if tuple(edge_uniforms.shape) != (num_samples, E):
+            raise ValueError(
+                f"edge_uniforms must have shape [num_samples, num_edges] = [{num_samples}, {E}], "
+                f"got {list(edge_uniforms.shape)}"
+            )
+        key = None
+    elif key is None:
+        if generator is None:
+            generator = torch.Generator(device=graph.device)
+            generator.seed()
+        key = draw_key(generator)
+    comm = comm_device(graph.device)
+    key = common_key(key, world, comm)
+    info: dict[str, Any] = {}
+
+    def piece(dev: torch.device, offset: int, count: int) -> dict[str, torch.Tensor]:
+        local = _temporal_sets(
+            graph.to(dev), [s.to(dev) for s in sets], count, many=many, run_offset=offset,
+            edge_uniforms=None if edge_uniforms is None
+            else edge_uniforms[offset : offset + count].to(dev),
+            key=key, **kwargs,
+        )
+        info.update(local[0].extra)
+        got = {"spreads": torch.stack([res.spreads for res in local], 1),  # [count, S]
+               "rounds": torch.tensor(local[0].extra.get("rounds", 0))}
+        if not many:
+            got["node_count"] = local[0].extra["node_count"]
+        return got
+
+    got = split_runs(
+        num_samples, rank, world, devices, piece,
+        runs={"spreads": torch.zeros(0, S, dtype=torch.long)},
+        sums={} if many else {"node_count": torch.zeros(n, dtype=torch.long)},
+        maxes={"rounds": torch.tensor(0)}, comm=comm,
+    )
+    counts = None if many else got["node_count"]
+    if "rounds" in info:  # the torch path's most relaxation rounds, over every piece and rank
+        info["rounds"] = int(got["rounds"])
+    info.update(node_count=counts, world_size=world, devices=[str(d) for d in devices])
+    out = []
+    for s in range(S):
+        sp = got["spreads"][:, s].contiguous()
+        mean, stderr = summarize(sp)
+        out.append(
+            SpreadResult(
+                mean=mean,
+                stderr=stderr,
+                num_samples=num_samples,
+                node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
+                spreads=sp,
+                model="temporal_ic",
+                extra=dict(info),
+            )
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------- native backend
@@ -637,8 +807,12 @@ def _simulate_native(
     strict: bool,
     key: int | None,
     many: bool = False,
+    run_offset: int = 0,
 ) -> Any:
     """The native version of :func:`simulate_temporal_ic` (``many``: a list of seed sets).
+
+    The runs are the global runs ``run_offset ..`` (a shard's); injected ``edge_uniforms`` hold
+    their rows.
 
     Returns a :class:`SpreadResult`, or one per set when ``many`` (without per-node counts).
     """
@@ -711,7 +885,7 @@ def _simulate_native(
                 seed_ptr.data_ptr(),
                 S,
                 size,
-                start,
+                run_offset + start,
                 0 if key is None else int(key),
                 None if block is None else block.data_ptr(),
                 threads,
@@ -735,7 +909,8 @@ def _simulate_native(
                 node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
                 spreads=sp,
                 model="temporal_ic",
-                extra={"start_time": start_value, "backend": "native", "threads": threads},
+                extra={"start_time": start_value, "backend": "native", "threads": threads,
+                       "node_count": counts},
             )
         )
     return results if many else results[0]

@@ -45,6 +45,7 @@ sorted; see :mod:`influence_gpu.diffusion._threshold_engine`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import torch
@@ -55,19 +56,14 @@ from influence_gpu.diffusion._threshold_engine import (
     as_runs,
     chunk_thresholds,
     initial_state,
-    native_kernel,
-    plan,
-    plan_native,
     push,
-    run_native,
     seed_ids,
+    simulate_sets,
     summarize_runs,
-    threshold_source,
 )
 from influence_gpu.diffusion.results import ThresholdResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS
-from influence_gpu.kernels.native import native_threads
 
 __all__ = [
     "simulate_minimum_threshold",
@@ -160,14 +156,20 @@ def _threshold_torch(
     num_samples: int,
     theta_all: torch.Tensor | None,
     key: int | None,
-    alpha: torch.Tensor | None,
     chunk: int,
     work: int,
     provenance: bool,
+    run_offset: int = 0,
+    *,
+    alpha: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """All runs of one seed set on the torch engine (fields as ``run_native``'s)."""
+    """All runs of one seed set on the torch engine (fields as ``run_native``'s).
+
+    The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
+    """
     n, device = graph.num_nodes, graph.device
     weight = graph.edge_prob.double()
+    alpha = None if alpha is None else alpha.to(device)  # a piece of a split may run elsewhere
     reduce = THRESHOLD_RULES[model]
     spreads = torch.empty(num_samples, dtype=torch.long)
     blocked_runs = torch.empty(num_samples, dtype=torch.long)
@@ -179,7 +181,7 @@ def _threshold_torch(
         parents_out = torch.empty(num_samples, n, dtype=torch.long)
     max_steps = 0
     for start, size in iter_chunks(num_samples, chunk):
-        theta = chunk_thresholds(theta_all, key, start, size, n, device)
+        theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
         active, blocked, step, parent, t = _threshold_chunk(
             graph, weight, alpha, seeds, theta, reduce, work, provenance
         )
@@ -231,35 +233,19 @@ def _simulate_threshold(
     alpha: Any,
     return_provenance: bool,
     backend: str,
+    shard: Any,
+    devices: Any,
 ) -> ThresholdResult:
     num_samples, alpha, provenance = _check_call(
         model, graph, num_samples, alpha, backend, return_provenance
     )
     n, device = graph.num_nodes, graph.device
     seeds = seed_ids(seeds, n, device)
-    kernel = native_kernel(model, graph, backend)
-    if kernel is not None:
-        threads = native_threads()
-        theta = None if thresholds is None else torch.as_tensor(thresholds)
-        chunk = plan_native(
-            model, graph, 1, num_samples, memory_budget,
-            provenance=provenance, thresholds=theta, threads=threads,
-        )
-        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
-        out = run_native(
-            kernel, model, graph, [seeds], num_samples, chunk=chunk, threads=threads, key=key,
-            thresholds=theta_all, alpha=alpha, provenance=provenance,
-        )
-        extra = {"backend": "native", "threads": threads}
-    else:
-        chunk, work = plan(
-            graph, num_samples, memory_budget, provenance, f"{model} simulation on {n} nodes"
-        )
-        theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
-        out = _threshold_torch(
-            model, graph, seeds, num_samples, theta_all, key, alpha, chunk, work, provenance
-        )
-        extra = {"backend": "torch"}
+    out, info = simulate_sets(
+        model, graph, [seeds], num_samples, partial(_threshold_torch, model, alpha=alpha),
+        generator=generator, thresholds=thresholds, key=key, memory_budget=memory_budget,
+        backend=backend, alpha=alpha, provenance=provenance, shard=shard, devices=devices,
+    )
     spreads, blocked_runs = out["spreads"], out["blocked"]
     mean, stderr = summarize(spreads)
     bmean, bstderr = summarize(blocked_runs)
@@ -272,7 +258,7 @@ def _simulate_threshold(
         model=model,
         activation_step=out["step"],
         parent=out["parent"],
-        extra={"max_steps": out["max_steps"], "runs_per_chunk": chunk, **extra},
+        extra={"max_steps": out["max_steps"], **info},
         blocked_mean=bmean,
         blocked_stderr=bstderr,
         node_blocked_prob=(out["node_blocked"].double() / num_samples).float(),
@@ -292,6 +278,8 @@ def _estimate_sets(
     alpha: Any,
     backend: str,
     return_blocked: bool,
+    shard: Any,
+    devices: Any,
 ) -> tuple[torch.Tensor, ...]:
     num_samples, alpha, _ = _check_call(model, graph, num_samples, alpha, backend, False)
     return_blocked = _v.check_bool(return_blocked, "return_blocked")
@@ -301,35 +289,15 @@ def _estimate_sets(
     if S == 0:
         empty = torch.zeros(0, dtype=torch.float64)
         return (empty, empty.clone(), empty.clone(), empty.clone())[: 4 if return_blocked else 2]
-    kernel = native_kernel(model, graph, backend)
-    if kernel is not None:
-        threads = native_threads()
-        chunk = plan_native(
-            model, graph, S, num_samples, memory_budget,
-            provenance=False, thresholds=None, threads=threads,
-        )
-        _, key = threshold_source(graph, generator, None, num_samples, key)
-        out = run_native(
-            kernel, model, graph, sets, num_samples, chunk=chunk, threads=threads, key=key,
-            alpha=alpha,
-        )
-        spreads, blocked = out["spreads"], out["blocked"]
-    else:
-        chunk, work = plan(
-            graph, num_samples, memory_budget, False, f"{model} simulation on {n} nodes",
-            num_sets=S,
-        )
-        _, key = threshold_source(graph, generator, None, num_samples, key)
-        outs = [
-            _threshold_torch(model, graph, s, num_samples, None, key, alpha, chunk, work, False)
-            for s in sets
-        ]
-        spreads = torch.cat([o["spreads"] for o in outs])
-        blocked = torch.cat([o["blocked"] for o in outs])
-    means, stderrs = summarize_runs(spreads, S)
+    out, _ = simulate_sets(
+        model, graph, sets, num_samples, partial(_threshold_torch, model, alpha=alpha),
+        generator=generator, thresholds=None, key=key, memory_budget=memory_budget,
+        backend=backend, alpha=alpha, shard=shard, devices=devices,
+    )
+    means, stderrs = summarize_runs(out["spreads"], S)
     if not return_blocked:
         return means, stderrs
-    return (means, stderrs, *summarize_runs(blocked, S))
+    return (means, stderrs, *summarize_runs(out["blocked"], S))
 
 
 def simulate_minimum_threshold(
@@ -344,6 +312,8 @@ def simulate_minimum_threshold(
     return_provenance: bool = False,
     key: int | None = None,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> ThresholdResult:
     """Minimum threshold model: ``v`` activates iff ``min alpha_u * b(u, v) >= theta_v``.
 
@@ -369,6 +339,16 @@ def simulate_minimum_threshold(
             in every call (default: drawn from ``generator``). Not with ``thresholds``.
         backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
             ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
+            the ranks of the ``torch.distributed`` process group and gather them, so every rank
+            returns what one process computes, blocked counts included (a collective call; the
+            thresholds are hashed from ``(key, run, node)``, and injected ``thresholds`` are cut
+            by run, so every rank passes all ``R`` rows). See
+            :mod:`influence_gpu.diffusion._runs`.
+        devices: split this process's runs across these devices (e.g. ``["cuda:0",
+            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
+            one device's. ``None``: the graph's device. Neither ``shard`` nor ``devices`` takes
+            ``return_provenance``.
 
     Returns:
         :class:`ThresholdResult`: mean / stderr / ``spreads [R]`` of the active count (seeds
@@ -381,7 +361,8 @@ def simulate_minimum_threshold(
     Raises:
         ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
             the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha of the wrong
-            shape or negative, ``backend="native"`` on a non-CPU graph.
+            shape or negative, ``backend="native"`` on a non-CPU graph, bad ``shard`` or
+            ``devices``, or provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
 
@@ -402,6 +383,8 @@ def simulate_minimum_threshold(
         alpha=alpha,
         return_provenance=return_provenance,
         backend=backend,
+        shard=shard,
+        devices=devices,
     )
 
 
@@ -417,6 +400,8 @@ def simulate_multiplication_threshold(
     return_provenance: bool = False,
     key: int | None = None,
     backend: str = "auto",
+    shard: Any = None,
+    devices: Any = None,
 ) -> ThresholdResult:
     """Multiplication threshold model: ``v`` activates iff ``prod b(u, v) >= theta_v``.
 
@@ -442,6 +427,16 @@ def simulate_multiplication_threshold(
             in every call (default: drawn from ``generator``). Not with ``thresholds``.
         backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
             ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
+            the ranks of the ``torch.distributed`` process group and gather them, so every rank
+            returns what one process computes, blocked counts included (a collective call; the
+            thresholds are hashed from ``(key, run, node)``, and injected ``thresholds`` are cut
+            by run, so every rank passes all ``R`` rows). See
+            :mod:`influence_gpu.diffusion._runs`.
+        devices: split this process's runs across these devices (e.g. ``["cuda:0",
+            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
+            one device's. ``None``: the graph's device. Neither ``shard`` nor ``devices`` takes
+            ``return_provenance``.
 
     Returns:
         :class:`ThresholdResult`: mean / stderr / ``spreads [R]`` of the active count (seeds
@@ -454,7 +449,8 @@ def simulate_multiplication_threshold(
     Raises:
         ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
             the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha given,
-            ``backend="native"`` on a non-CPU graph.
+            ``backend="native"`` on a non-CPU graph, bad ``shard`` or ``devices``, or
+            provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
 
@@ -475,6 +471,8 @@ def simulate_multiplication_threshold(
         alpha=alpha,
         return_provenance=return_provenance,
         backend=backend,
+        shard=shard,
+        devices=devices,
     )
 
 
@@ -489,6 +487,8 @@ def estimate_minimum_threshold_sets(
     alpha: torch.Tensor | None = None,
     backend: str = "auto",
     return_blocked: bool = False,
+    shard: Any = None,
+    devices: Any = None,
 ) -> tuple[torch.Tensor, ...]:
     """Expected minimum-threshold spread of many seed sets in one call (CRN).
 
@@ -509,6 +509,10 @@ def estimate_minimum_threshold_sets(
         backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
             ``simulate_minimum_threshold``.
         return_blocked: also return the mean and standard error of the blocked count.
+        shard: split the runs across the ranks of the process group, as in
+            ``simulate_minimum_threshold``; every rank returns the one-process outputs.
+        devices: split this process's runs across these devices, as in
+            ``simulate_minimum_threshold``.
 
     Returns:
         ``(means [S], stderrs [S])`` of the active count, float64 on the CPU; with
@@ -525,6 +529,7 @@ def estimate_minimum_threshold_sets(
     return _estimate_sets(
         "minimum_threshold", graph, seed_sets, num_samples, key=key, generator=generator,
         memory_budget=memory_budget, alpha=alpha, backend=backend, return_blocked=return_blocked,
+        shard=shard, devices=devices,
     )
 
 
@@ -539,6 +544,8 @@ def estimate_multiplication_threshold_sets(
     alpha: torch.Tensor | None = None,
     backend: str = "auto",
     return_blocked: bool = False,
+    shard: Any = None,
+    devices: Any = None,
 ) -> tuple[torch.Tensor, ...]:
     """Expected multiplication-threshold spread of many seed sets in one call (CRN).
 
@@ -559,6 +566,10 @@ def estimate_multiplication_threshold_sets(
         backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
             ``simulate_multiplication_threshold``.
         return_blocked: also return the mean and standard error of the blocked count.
+        shard: split the runs across the ranks of the process group, as in
+            ``simulate_multiplication_threshold``; every rank returns the one-process outputs.
+        devices: split this process's runs across these devices, as in
+            ``simulate_multiplication_threshold``.
 
     Returns:
         ``(means [S], stderrs [S])`` of the active count, float64 on the CPU; with
@@ -575,5 +586,6 @@ def estimate_multiplication_threshold_sets(
     return _estimate_sets(
         "multiplication_threshold", graph, seed_sets, num_samples, key=key, generator=generator,
         memory_budget=memory_budget, alpha=alpha, backend=backend, return_blocked=return_blocked,
+        shard=shard, devices=devices,
     )
 
