@@ -8,19 +8,23 @@ Two engines run the same step semantics (see those modules):
   the frontier's out-edge weights into an aggregate buffer (:func:`push`);
 * the **native** engine (``_native/lt_kernel.cpp``, :func:`run_native`) runs one
   level-synchronous search per (seed set, run) job on CPU threads, with ``O(n)`` state per
-  thread and thresholds hashed lazily at a node's first touch.
+  thread and thresholds hashed lazily at a node's first touch;
+* the **Triton** engine (:func:`triton_chunk`, kernels in ``_triton/lt.py``; LT and the minimum
+  model) keeps the torch engine's chunks and pushed items, but pushes with atomics and tests the
+  reached slots in-kernel against thresholds hashed there, with no ``torch.unique``.
 
-They agree bit for bit given the same thresholds (tested in ``tests/diffusion/test_lt_native.py``)
-because neither outcome depends on the order of the pushes:
+They agree bit for bit given the same thresholds (tested in ``tests/diffusion/test_lt_native.py``
+and ``test_lt_triton.py``) because no outcome depends on the order of the pushes:
 
 * LT sums weights quantised by :func:`lt_weights` to multiples of ``2**-52``: every partial sum
   of a node's accumulator is then an exact float64 (it lies in ``[0, 2)``), whatever the order of
   the additions (a GPU's ``index_add_`` fixes none). Weights of ``2**-29`` or more are already
   such multiples, so quantising changes only positive weights below ``2**-29`` (rounded up, so
   they stay positive).
-* The minimum is exact. Products are rounded, so both engines multiply in one order: each level
-  sorted by node id, each node's out-edges in CSR order (the CPU ``scatter_reduce_`` is
-  sequential in its input order; on CUDA the order of a product is not fixed).
+* The minimum is exact. Products are rounded, so the torch and native engines multiply in one
+  order: each level sorted by node id, each node's out-edges in CSR order (the CPU
+  ``scatter_reduce_`` is sequential in its input order; on CUDA the order of a product is not
+  fixed). Atomics fix no order, so the multiplication model has no Triton engine.
 
 Thresholds come from the counter-based hash of ``(key, run, node)`` (:func:`draw_thresholds`), so
 no engine's outcome depends on chunking, threads, or which thread ran a run.
@@ -68,7 +72,9 @@ __all__ = [
     "initial_state",
     "as_runs",
     "summarize_runs",
+    "choose_engine",
     "native_kernel",
+    "triton_chunk",
     "plan_native",
     "run_native",
     "run_sets",
@@ -91,6 +97,11 @@ _PROV_BYTES = 24
 # Bytes per pushed (slot, edge) item while expanding a frontier: owner, offset, edge id, source,
 # run, target, flat slot (int64 each), the float64 weight, and ``torch.unique``'s sort buffers.
 _EDGE_ITEM_BYTES = 96
+# Bytes per slot of a Triton chunk: the int8 state, the int64 bid, the float64 accumulator, a
+# float64 copy of given thresholds (hashed ones are computed in-kernel), and the int64 frontier
+# and activated-slot lists of one step (at worst every slot); the pushed items are charged as the
+# torch engine's (their int8 "won" flags take the place of ``torch.unique``'s buffers).
+_TRITON_NODE_BYTES = 48
 # Native workspace per thread and node: the 16-byte record (tag, threshold, aggregate) and the
 # activated and reached lists (4 + 4); provenance adds the candidate parent (4).
 _NATIVE_NODE_BYTES = 24
@@ -220,8 +231,11 @@ def plan(
     what: str,
     *,
     num_sets: int = 1,
+    triton: bool = False,
 ) -> tuple[int, int]:
     """Return ``(runs per chunk, edge items per expansion piece)`` of the torch engine.
+
+    ``triton``: plan the Triton engine instead (other per-slot arrays, same pieces).
 
     Raises:
         MemoryError: when a single run does not fit (before any work).
@@ -235,7 +249,8 @@ def plan(
     work = max(max_out, min(E * num_samples, max(budget, 0) // 8 // _EDGE_ITEM_BYTES))
     # + float64 copy of the weights, + the result arrays allocated before the first chunk
     fixed = work * _EDGE_ITEM_BYTES + 8 * E + result_bytes(num_sets, num_samples, n, provenance)
-    per_run = n * (_NODE_BYTES + (_PROV_BYTES if provenance else 0))
+    per_slot = _TRITON_NODE_BYTES if triton else _NODE_BYTES
+    per_run = n * (per_slot + (_PROV_BYTES if provenance else 0))
     chunk = plan_chunks(num_samples, max(per_run, 1), budget, fixed_bytes=fixed, what=what)
     return chunk, max(work, 1)
 
@@ -362,6 +377,89 @@ def initial_state(
     return frontier, active, step, parent, cand
 
 
+def triton_chunk(
+    model: str,
+    graph: DiffusionGraph,
+    weight: torch.Tensor,
+    alpha: torch.Tensor | None,
+    seeds: torch.Tensor,
+    C: int,
+    theta: torch.Tensor | None,
+    key: int | None,
+    run_base: int,
+    work: int,
+    provenance: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, torch.Tensor | None, int]:
+    """One chunk of ``C`` runs of LT or the minimum model on the Triton kernels.
+
+    The same steps as the torch chunks of :mod:`.lt` and :mod:`.threshold`: each step's pushed
+    items (:func:`frontier_pieces`) go through :func:`~._triton.lt.push_items` piece by piece,
+    then, once every weight of the step is in, through :func:`~._triton.lt.settle_items`
+    (the pieces are listed again when there are several, so no more than one is held).
+
+    Args:
+        model: ``"lt"`` or ``"minimum_threshold"``.
+        graph: the graph.
+        weight: ``[E]`` float64 weights (LT: :func:`lt_weights`).
+        alpha: ``[n]`` float64 factors of the minimum model, or ``None``.
+        seeds: ``[k]`` int64 seeds.
+        C: runs in the chunk.
+        theta: ``[C, n]`` given thresholds, or ``None`` to hash them from ``key``.
+        key: hash key (with ``theta=None``).
+        run_base: global run index of the chunk's first run.
+        work: items per piece (:func:`plan`).
+        provenance: also track steps and parents.
+
+    Returns:
+        ``(active, blocked, step, parent, steps)`` as the torch chunks: ``[C, n]`` views
+        (``blocked`` is ``None`` for LT) and the last step that activated a node.
+    """
+    from influence_gpu.diffusion._triton.lt import ACTIVE, BLOCKED, push_items, settle_items
+
+    n, device = graph.num_nodes, graph.device
+    minimum = model == "minimum_threshold"
+    frontier, active, step, parent, cand = initial_state(C, n, seeds, provenance, device)
+    state = active.to(torch.int8)  # ACTIVE == 1
+    del active
+    owner = torch.zeros(C * n, dtype=torch.long, device=device)
+    if minimum:  # the minimum of non-negative doubles, as int64 bit patterns (start: +inf)
+        agg = torch.full((C * n,), float("inf"), dtype=torch.float64, device=device)
+        agg = agg.view(torch.int64)
+    else:
+        agg = torch.zeros(C * n, dtype=torch.float64, device=device)
+    if theta is not None:
+        theta = theta.to(device=device, dtype=torch.float64).reshape(-1).contiguous()
+    prov = (cand, step, parent) if provenance else None
+    weight = weight.contiguous()
+    alpha = None if alpha is None else alpha.to(device=device, dtype=torch.float64).contiguous()
+    base, t = 0, 0
+    while frontier.numel():
+        t += 1
+        first, pieces, last = base, 0, None
+        for flat, eid, src in frontier_pieces(graph, frontier, work):
+            push_items(flat, eid, src, weight, alpha, state, agg, owner, cand, base, minimum)
+            base += flat.numel()
+            pieces, last = pieces + 1, flat
+        if pieces <= 1:  # the usual case: the step's items fit in one piece, kept from above
+            listed = [] if last is None else [last]
+        else:
+            listed = (f for f, _, _ in frontier_pieces(graph, frontier, work))
+        del last
+        new = []
+        for flat in listed:  # the same pieces in the same order, so with the same bids
+            new.append(settle_items(flat, state, agg, owner, theta, prov, first, n, run_base,
+                                    0 if key is None else key, t, minimum))
+            first += flat.numel()
+        frontier = new[0] if len(new) == 1 else torch.cat(new) if new else frontier[:0]
+    return (
+        (state == ACTIVE).view(C, n),
+        (state == BLOCKED).view(C, n) if minimum else None,
+        as_runs(step, C, n),
+        as_runs(parent, C, n),
+        max(t - 1, 0),
+    )
+
+
 def summarize_runs(spreads: torch.Tensor, num_sets: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-set mean and standard error of set-major per-run counts ``[S * R]``.
 
@@ -377,28 +475,52 @@ def summarize_runs(spreads: torch.Tensor, num_sets: int) -> tuple[torch.Tensor, 
 
 
 # ---------------------------------------------------------------------------------- native engine
-def native_kernel(model: str, graph: DiffusionGraph, backend: str) -> Any:
-    """The native kernel when :func:`choose_backend` picks it for this call, else ``None``.
+def choose_engine(model: str, graph: DiffusionGraph, backend: str) -> str:
+    """``"native"``, ``"triton"`` or ``"torch"`` for this call (:func:`choose_backend`).
+
+    The native kernel serves every model on CPU graphs of fewer than ``2**31 - 1`` nodes; the
+    Triton kernels serve LT and the minimum model (CUDA, or CPU under ``TRITON_INTERPRET=1``),
+    not the multiplication model, whose rounded products depend on an order atomics do not fix.
 
     Raises:
-        ValueError: ``backend`` is not a backend, or ``"native"`` on a graph it cannot take.
+        ValueError: ``backend`` is not a backend, or a forced one does not apply to this call.
         RuntimeError: ``backend="native"`` and the kernel failed to build.
     """
     from influence_gpu.diffusion._native.lt import load_lt_kernel
 
-    applicable = graph.num_nodes < 2**31 - 1
-    chosen = choose_backend(
+    if backend == "triton" or (backend == "auto" and graph.device.type != "cpu"):
+        applicable = model != "multiplication_threshold"
+        why = (
+            f"model={model!r}: the multiplication model's rounded products depend on the order "
+            "of the factors, which atomics do not fix; use backend='torch'"
+        )
+    else:
+        applicable = graph.num_nodes < 2**31 - 1
+        why = (
+            f"device={graph.device}, {graph.num_nodes} nodes; the native kernel takes graphs "
+            "with fewer than 2**31 - 1 nodes"
+        )
+    return choose_backend(
         OP_NAMES[model],
         backend,
         graph.device,
         native=load_lt_kernel,
+        triton=True,
         applicable=applicable,
-        why_not=(
-            f"device={graph.device}, {graph.num_nodes} nodes; the native kernel takes graphs "
-            "with fewer than 2**31 - 1 nodes"
-        ),
+        why_not=why,
     )
-    return load_lt_kernel() if chosen == "native" else None
+
+
+def native_kernel(model: str, graph: DiffusionGraph, backend: str) -> Any:
+    """The native kernel when :func:`choose_engine` picks it for this call, else ``None``.
+
+    Raises:
+        ValueError: as :func:`choose_engine`.
+        RuntimeError: ``backend="native"`` and the kernel failed to build.
+    """
+    from influence_gpu.diffusion._native.lt import load_lt_kernel
+
+    return load_lt_kernel() if choose_engine(model, graph, backend) == "native" else None
 
 
 def _native_arrays_bytes(graph: DiffusionGraph, model: str) -> int:
@@ -566,8 +688,9 @@ def run_native(
 
 
 # ------------------------------------------------------------------------------ whole calls
-#: ``torch_runs(graph, seeds, num_samples, thresholds, key, chunk, work, provenance, run_offset)``:
-#: a model's torch engine over the runs of one seed set (fields as :func:`run_native`'s).
+#: ``torch_runs(graph, seeds, num_samples, thresholds, key, chunk, work, provenance, run_offset,
+#: triton=False)``: a model's torch engine over the runs of one seed set (fields as
+#: :func:`run_native`'s); ``triton=True`` runs its chunks with :func:`triton_chunk`.
 TorchRuns = Callable[..., dict[str, Any]]
 
 
@@ -587,7 +710,7 @@ def run_sets(
     provenance: bool = False,
     run_offset: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every run of every seed set on the backend chosen for ``graph`` (native or torch).
+    """Every run of every seed set on the backend chosen for ``graph`` (native, Triton, torch).
 
     The call is planned against ``memory_budget`` before the thresholds are checked or the key
     is drawn (:func:`threshold_source`), so a refused call draws nothing from ``generator``.
@@ -602,9 +725,12 @@ def run_sets(
     Raises:
         MemoryError: a single run does not fit in ``memory_budget`` (before any work).
     """
+    from influence_gpu.diffusion._native.lt import load_lt_kernel
+
     n, S = graph.num_nodes, len(seed_sets)
-    kernel = native_kernel(model, graph, backend)
-    if kernel is not None:
+    chosen = choose_engine(model, graph, backend)
+    if chosen == "native":
+        kernel = load_lt_kernel()
         threads = native_threads()
         chunk = plan_native(
             model, graph, S, num_samples, memory_budget, provenance=provenance,
@@ -617,16 +743,18 @@ def run_sets(
             thresholds=theta_all, alpha=alpha, provenance=provenance, run_offset=run_offset,
         )
         return out, {"backend": "native", "threads": threads, "runs_per_chunk": chunk}
+    triton = chosen == "triton"
     chunk, work = plan(
         graph, num_samples, memory_budget, provenance, f"{model} simulation on {n} nodes",
-        num_sets=S,
+        num_sets=S, triton=triton,
     )
     theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
     outs = [
-        torch_runs(graph, s, num_samples, theta_all, key, chunk, work, provenance, run_offset)
+        torch_runs(graph, s, num_samples, theta_all, key, chunk, work, provenance, run_offset,
+                   triton=triton)
         for s in seed_sets
     ]
-    info = {"backend": "torch", "runs_per_chunk": chunk}
+    info = {"backend": chosen, "runs_per_chunk": chunk}
     if S == 1:
         return outs[0], info
     blocked = [o.get("blocked") for o in outs]

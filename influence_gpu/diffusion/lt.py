@@ -31,11 +31,14 @@ same thresholds in every call, and :func:`estimate_lt_sets` scores many seed set
 Backends (``backend=``, chosen by :func:`influence_gpu.kernels.backend.choose_backend`): on a CPU
 graph ``"auto"`` runs the native C++/OpenMP kernel (``_native/lt_kernel.cpp``: one
 level-synchronous search per run, ``O(n)`` state per thread, runs spread over
-:func:`~influence_gpu.kernels.native.native_threads` threads), else the torch engine above, which
-is also the GPU path. Both give the same runs bit for bit given the same thresholds: the weights
-are summed as float64 multiples of ``2**-52`` (:func:`~._threshold_engine.lt_weights`; weights
+:func:`~influence_gpu.kernels.native.native_threads` threads); on a CUDA graph it runs the
+Triton kernels (``_triton/lt.py``: the pushes of a step as float64 atomic adds, then one launch
+that tests every reached slot against its threshold, hashed in-kernel), which also run on CPU
+tensors under ``TRITON_INTERPRET=1`` when forced with ``backend="triton"``; else the torch
+engine above. All give the same runs bit for bit given the same thresholds: the weights are
+summed as float64 multiples of ``2**-52`` (:func:`~._threshold_engine.lt_weights`; weights
 below ``2**-29`` are rounded up to that grid), so every partial sum is exact and no outcome
-depends on the order of the additions, on either backend or device.
+depends on the order of the additions, on any backend or device.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from influence_gpu.diffusion._threshold_engine import (
     seed_ids,
     simulate_sets,
     summarize_runs,
+    triton_chunk,
 )
 from influence_gpu.diffusion._threshold_engine import push as _push
 from influence_gpu.diffusion.results import SpreadResult, summarize
@@ -119,10 +123,14 @@ def _lt_torch(
     work: int,
     provenance: bool,
     run_offset: int = 0,
+    *,
+    triton: bool = False,
 ) -> dict[str, Any]:
     """All runs of one seed set on the torch engine (see :func:`run_native` for the fields).
 
     The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
+    ``triton``: run the chunks on the Triton kernels (:func:`triton_chunk`; hashed thresholds
+    are computed in-kernel, not materialised).
     """
     n, device = graph.num_nodes, graph.device
     weight = lt_weights(graph.edge_prob)
@@ -134,8 +142,15 @@ def _lt_torch(
         parents_out = torch.empty(num_samples, n, dtype=torch.long)
     max_steps = 0
     for start, size in iter_chunks(num_samples, chunk):
-        theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
-        active, step, parent, t = _lt_chunk(graph, weight, seeds, theta, work, provenance)
+        if triton:
+            theta = None if theta_all is None else theta_all[start : start + size]
+            active, _, step, parent, t = triton_chunk(
+                "lt", graph, weight, None, seeds, size, theta, key, run_offset + start, work,
+                provenance,
+            )
+        else:
+            theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
+            active, step, parent, t = _lt_chunk(graph, weight, seeds, theta, work, provenance)
         max_steps = max(max_steps, t)
         spreads[start : start + size] = active.sum(1).cpu()
         node_count += active.sum(0)
@@ -198,8 +213,10 @@ def simulate_lt(
         key: hash key of the thresholds (:func:`draw_thresholds`); the same key gives the same
             runs in every call (default: drawn from ``generator``). Not with ``thresholds``.
         return_provenance: also return per-run activation steps and parents.
-        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
-            ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        backend: ``"auto"`` (the native kernel on a CPU graph when it builds, the Triton
+            kernels on a CUDA graph when triton imports, else torch), ``"torch"`` (the tensor
+            engine), ``"native"`` or ``"triton"`` (require that kernel; Triton also runs on CPU
+            tensors under ``TRITON_INTERPRET=1``).
         shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
             the ranks of the ``torch.distributed`` process group and gather them, so every rank
             returns what one process computes (a collective call; the thresholds are hashed from
@@ -223,7 +240,8 @@ def simulate_lt(
     Raises:
         ValueError: missing weights, in-weights above 1 (naming the node), bad seeds,
             ``num_samples`` or ``backend``, thresholds of the wrong shape or outside ``[0, 1]``,
-            both ``thresholds`` and ``key``, ``backend="native"`` on a non-CPU graph, bad
+            both ``thresholds`` and ``key``, ``backend="native"`` on a non-CPU graph,
+            ``backend="triton"`` without triton or on a CPU graph outside the interpreter, bad
             ``shard`` or ``devices``, or provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
@@ -284,7 +302,8 @@ def estimate_lt_sets(
         memory_budget: bytes the call may use (default
             :data:`~influence_gpu.diffusion._common.DEFAULT_MEMORY_BUDGET`); checked before any
             work.
-        backend: ``"auto"``, ``"torch"`` or ``"native"``, as in :func:`simulate_lt`.
+        backend: ``"auto"``, ``"torch"``, ``"native"`` or ``"triton"``, as in
+            :func:`simulate_lt`.
         shard: split the runs across the ranks of the process group, as in
             :func:`simulate_lt`; every rank returns the one-process means and stderrs.
         devices: split this process's runs across these devices, as in :func:`simulate_lt`.

@@ -45,6 +45,15 @@ compared in the same float32 values, ``f_e`` by binary search in the arc's sorte
 returns the same spreads and node counts bit for bit. It computes no provenance: calls with
 ``return_provenance=True`` use the torch path. :func:`estimate_temporal_ic_sets` evaluates many
 seed sets in one kernel call on common worlds (the sets as virtual runs).
+
+Triton backend. On a CUDA graph ``backend="auto"`` (and ``"triton"`` anywhere it can run, CPU
+tensors included under ``TRITON_INTERPRET=1``) keeps the rounds, chunks and expansion batches of
+the torch path but relaxes each batch in one kernel (``_triton/temporal.py``): the coin test, the
+first contact (a binary search in the arc's sorted contact ranks: the position
+``searchsorted`` finds) and the candidate key are computed per lane, and the target's key is
+lowered with an int64 ``atomic_min``. A minimum is exact in any order, so the keys of every
+round, and the spreads, node counts and round counts, equal the torch path's bit for bit.
+Provenance is rebuilt on torch, so ``return_provenance=True`` does not take this backend.
 """
 
 from __future__ import annotations
@@ -221,8 +230,13 @@ def _run_chunk(
     prob: torch.Tensor,
     strict: bool,
     provenance: bool,
+    fused: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, int]:
-    """Relax ``size`` runs to convergence; return keys ``[size, n]``, parents and rounds."""
+    """Relax ``size`` runs to convergence; return keys ``[size, n]``, parents and rounds.
+
+    ``fused``: a :class:`_TritonRelax` that relaxes each round instead of :func:`_relax` (no
+    provenance).
+    """
     n = graph.num_nodes
     device = graph.device
     inf_key = tl.T * (n + 1)
@@ -236,14 +250,54 @@ def _run_chunk(
     while frontier.numel():
         rounds += 1
         new = keys.clone()
-        for r, _, v, cand in _relax(graph, tl, keys, frontier, coin, prob, strict):
-            new.scatter_reduce_(0, r * n + v, cand, reduce="amin")
+        if fused is not None:
+            fused(keys, new, frontier)
+        else:
+            for r, _, v, cand in _relax(graph, tl, keys, frontier, coin, prob, strict):
+                new.scatter_reduce_(0, r * n + v, cand, reduce="amin")
         frontier = torch.nonzero(new < keys).reshape(-1)
         keys = new
     parent = None
     if provenance:
         keys, parent = _activation_tree(graph, tl, keys, seed_flat, coin, prob, strict, inf_key)
     return keys.view(size, n), None if parent is None else parent.view(size, n), rounds
+
+
+class _TritonRelax:
+    """One relaxation round of a chunk on the Triton kernel (see the module docstring)."""
+
+    def __init__(
+        self,
+        graph: DiffusionGraph,
+        tl: _Timeline,
+        prob: torch.Tensor,
+        uniforms: torch.Tensor | None,
+        run_base: int,
+        key: int | None,
+        strict: bool,
+    ) -> None:
+        self.graph, self.tl, self.prob, self.uniforms = graph, tl, prob.contiguous(), uniforms
+        self.run_base, self.key, self.strict = run_base, 0 if key is None else key, strict
+        self.max_contacts = _max_contacts(tl)
+
+    def __call__(self, keys: torch.Tensor, new: torch.Tensor, flat: torch.Tensor) -> None:
+        from influence_gpu.diffusion._triton.temporal import relax_arcs
+
+        g, tl = self.graph, self.tl
+        for r, u, e in _expansions(g.rowptr, flat, g.num_nodes):
+            relax_arcs(
+                r, u, e, g.col, self.prob, self.uniforms, tl.time_ptr, tl.contact_rank, keys,
+                new, g.num_nodes, self.run_base, self.key, self.strict, self.max_contacts,
+            )
+
+
+def _max_contacts(tl: _Timeline) -> int:
+    """The most contacts of one arc (bounds the Triton binary search), kept on the timeline."""
+    most = getattr(tl, "max_contacts", None)
+    if most is None:
+        counts = tl.time_ptr.diff()
+        most = tl.max_contacts = int(counts.max()) if counts.numel() else 0
+    return most
 
 
 def _activation_tree(
@@ -344,10 +398,12 @@ def simulate_temporal_ic(
         return_provenance: also return, per run, the hop count of each activation
             (``activation_step``), the activating node (``parent``) and the activation time
             (``extra["activation_time"]``).
-        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds and the call
-            asks for no provenance, else torch), ``"torch"`` (always the tensor path; the GPU
-            path) or ``"native"`` (require the native kernel). Both give the same spreads and
-            node counts for the same coins (``key`` or ``edge_uniforms``).
+        backend: ``"auto"`` (without provenance: the native kernel on a CPU graph when it
+            builds, the Triton kernel on a CUDA graph when triton imports; else torch),
+            ``"torch"`` (always the tensor path), ``"native"`` (require the native kernel) or
+            ``"triton"`` (require the Triton kernel: CUDA, or CPU under ``TRITON_INTERPRET=1``).
+            All give the same spreads and node counts for the same coins (``key`` or
+            ``edge_uniforms``).
         shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
             the ranks of the ``torch.distributed`` process group and gather them, so every rank
             returns what one process computes (a collective call; the coins are hashed from
@@ -370,8 +426,9 @@ def simulate_temporal_ic(
     Raises:
         ValueError: the graph is not temporal, has no ``edge_prob``, bad ``start_time``,
             ``edge_uniforms`` of the wrong shape, seeds out of range, ``backend="native"``
-            for a call it cannot run (a CUDA graph, ``return_provenance=True``), bad ``shard``
-            or ``devices``, or provenance with either.
+            or ``"triton"`` for a call it cannot run (native: a CUDA graph; triton: no triton,
+            or a CPU graph without ``TRITON_INTERPRET=1``; either: ``return_provenance=True``),
+            bad ``shard`` or ``devices``, or provenance with either.
         MemoryError: a single run does not fit in ``memory_budget``.
         RuntimeError: ``backend="native"`` and the native kernel failed to build.
 
@@ -395,10 +452,12 @@ def simulate_temporal_ic(
             memory_budget=memory_budget, edge_uniforms=edge_uniforms, start_time=start_time,
             strict=strict, key=key, backend=backend, many=False,
         )[0]
-    kernel = _native_kernel(graph, backend, provenance=bool(return_provenance))
-    if kernel is not None:
+    chosen = _choose_temporal_backend(graph, backend, provenance=bool(return_provenance))
+    if chosen == "native":
+        from influence_gpu.diffusion._native.temporal import load_temporal_kernel
+
         return _simulate_native(
-            kernel,
+            load_temporal_kernel(),
             graph,
             seeds,
             num_samples,
@@ -420,6 +479,7 @@ def simulate_temporal_ic(
         strict=strict,
         key=key,
         return_provenance=return_provenance,
+        triton=chosen == "triton",
     )
 
 
@@ -436,10 +496,14 @@ def _simulate_torch(
     key: int | None,
     return_provenance: bool = False,
     run_offset: int = 0,
+    triton: bool = False,
 ) -> SpreadResult:
     """The torch path of :func:`simulate_temporal_ic`, over the global runs ``run_offset ..``.
 
-    Injected ``edge_uniforms`` hold the rows of exactly these runs.
+    Injected ``edge_uniforms`` hold the rows of exactly these runs. ``triton``: relax on the
+    Triton kernel (:class:`_TritonRelax`; no provenance). It allocates nothing beyond the torch
+    path's key arrays (it reads the timeline, ``col`` and the float64 probabilities in place),
+    so both are planned alike.
     """
     tl = _timeline(graph, start_time)
     prob = graph.require_prob()
@@ -486,8 +550,14 @@ def _simulate_torch(
             ) -> torch.Tensor:
                 return hash_uniform(key, r + at, e)
 
+        fused = None
+        if triton:
+            fused = _TritonRelax(
+                graph, tl, prob64, None if edge_uniforms is None else block,
+                run_offset + start, key, strict,
+            )
         keys, parent, rounds = _run_chunk(
-            graph, tl, seeds, size, coin, prob64, strict, return_provenance
+            graph, tl, seeds, size, coin, prob64, strict, return_provenance, fused
         )
         max_rounds = max(max_rounds, rounds)
         active = keys < inf_key
@@ -512,7 +582,7 @@ def _simulate_torch(
         extra={
             "rounds": max_rounds,
             "start_time": tl.values[tl.start_rank].item(),
-            "backend": "torch",
+            "backend": "triton" if triton else "torch",
             "node_count": counts,
         },
     )
@@ -556,7 +626,8 @@ def estimate_temporal_ic_sets(
         start_time: time from which seeds are active (default: the earliest contact time).
         strict: only contacts strictly after a node's activation pass the cascade on.
         memory_budget: bytes the call may allocate; refused before any work if too small.
-        backend: ``"auto"``, ``"torch"`` or ``"native"`` as in :func:`simulate_temporal_ic`.
+        backend: ``"auto"``, ``"torch"``, ``"native"`` or ``"triton"`` as in
+            :func:`simulate_temporal_ic`.
         shard: split the runs across the ranks of the process group, as in
             :func:`simulate_temporal_ic`; every rank returns the one-process means and stderrs.
         devices: split this process's runs across these devices, as in
@@ -616,16 +687,18 @@ def _temporal_sets(
     only. ``kwargs``: ``memory_budget``, ``edge_uniforms`` (the rows of these runs),
     ``start_time``, ``strict`` and ``key``.
     """
-    kernel = _native_kernel(graph, backend, provenance=False)
-    if kernel is not None:
+    chosen = _choose_temporal_backend(graph, backend, provenance=False)
+    if chosen == "native":
+        from influence_gpu.diffusion._native.temporal import load_temporal_kernel
+
         res = _simulate_native(
-            kernel, graph, seed_sets if many else seed_sets[0], num_samples, generator=None,
-            many=many, run_offset=run_offset, **kwargs,
+            load_temporal_kernel(), graph, seed_sets if many else seed_sets[0], num_samples,
+            generator=None, many=many, run_offset=run_offset, **kwargs,
         )
         return res if many else [res]
     return [
         _simulate_torch(graph, seeds, num_samples, generator=None, run_offset=run_offset,
-                        **kwargs)
+                        triton=chosen == "triton", **kwargs)
         for seeds in seed_sets
     ]
 
@@ -751,24 +824,44 @@ def _contact_rank32(tl: _Timeline) -> torch.Tensor:
     return ranks
 
 
-def _native_kernel(graph: DiffusionGraph, backend: str, *, provenance: bool) -> Any:
-    """The native temporal IC kernel when ``choose_backend`` picks it, else ``None``."""
+def _choose_temporal_backend(graph: DiffusionGraph, backend: str, *, provenance: bool) -> str:
+    """``"native"``, ``"triton"`` or ``"torch"`` for this call (:func:`choose_backend`).
+
+    The native kernel serves CPU graphs, the Triton kernel CUDA graphs (or CPU ones under
+    ``TRITON_INTERPRET=1``); neither computes provenance, and both take fewer than ``2**31``
+    nodes, arcs and contacts.
+    """
     from influence_gpu.diffusion._native.temporal import load_temporal_kernel
 
     small = max(graph.num_nodes, graph.num_edges, _num_contacts(graph) + 1) < 2**31
-    applicable = not provenance and small
-    chosen = choose_backend(
+    if backend == "triton" or (backend == "auto" and graph.device.type != "cpu"):
+        why = (
+            f"return_provenance={provenance}, {graph.num_nodes} nodes; the Triton kernel returns "
+            "spreads and node counts only (provenance is rebuilt on torch: use backend='torch' "
+            "or 'auto') and needs fewer than 2**31 nodes, arcs and contacts"
+        )
+    else:
+        why = (
+            f"device={graph.device}, return_provenance={provenance}; the native kernel returns "
+            "spreads and node counts only (use backend='torch' or 'auto' for provenance) and "
+            "needs fewer than 2**31 nodes, arcs and contacts"
+        )
+    return choose_backend(
         "temporal IC",
         backend,
         graph.device,
         native=load_temporal_kernel,
-        applicable=applicable,
-        why_not=(
-            f"device={graph.device}, return_provenance={provenance}; the native kernel returns "
-            "spreads and node counts only (use backend='torch' or 'auto' for provenance) and "
-            "needs fewer than 2**31 nodes, arcs and contacts"
-        ),
+        triton=True,
+        applicable=not provenance and small,
+        why_not=why,
     )
+
+
+def _native_kernel(graph: DiffusionGraph, backend: str, *, provenance: bool) -> Any:
+    """The native kernel when :func:`_choose_temporal_backend` picks it, else ``None``."""
+    from influence_gpu.diffusion._native.temporal import load_temporal_kernel
+
+    chosen = _choose_temporal_backend(graph, backend, provenance=provenance)
     return load_temporal_kernel() if chosen == "native" else None
 
 

@@ -36,10 +36,16 @@ change the outcome; a fixed ``key`` gives the same thresholds in every call, and
 many seed sets on them (common random numbers).
 
 Backends (``backend=``): on a CPU graph ``"auto"`` runs the native C++/OpenMP kernel shared with
-LT (``_native/lt_kernel.cpp``), else the torch engine (also the GPU path). Given the same
-thresholds both give the same runs bit for bit: the minimum is exact, and products are formed in
-one order on both, by increasing (source node, edge id) within a step (each step's frontier is
-sorted; see :mod:`influence_gpu.diffusion._threshold_engine`).
+LT (``_native/lt_kernel.cpp``); on a CUDA graph the minimum model runs the Triton kernels shared
+with LT (``_triton/lt.py``: an int64 atomic min on the bit patterns of the non-negative
+``alpha_u * b(u, v)``, then one launch testing each reached slot against its hashed threshold;
+forced with ``backend="triton"`` they also run on CPU tensors under ``TRITON_INTERPRET=1``);
+else the torch engine. Given the same thresholds all give the same runs bit for bit: the minimum
+is exact in any order, and products are formed in one order on the torch and native engines, by
+increasing (source node, edge id) within a step (each step's frontier is sorted; see
+:mod:`influence_gpu.diffusion._threshold_engine`). Atomics fix no order of the factors, so the
+multiplication model has no Triton backend (``backend="triton"`` raises; ``"auto"`` runs torch
+on CUDA).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from influence_gpu.diffusion._threshold_engine import (
     seed_ids,
     simulate_sets,
     summarize_runs,
+    triton_chunk,
 )
 from influence_gpu.diffusion.results import ThresholdResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
@@ -162,10 +169,13 @@ def _threshold_torch(
     run_offset: int = 0,
     *,
     alpha: torch.Tensor | None = None,
+    triton: bool = False,
 ) -> dict[str, Any]:
     """All runs of one seed set on the torch engine (fields as ``run_native``'s).
 
     The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
+    ``triton``: run the chunks on the Triton kernels (minimum model only; see
+    :func:`~influence_gpu.diffusion._threshold_engine.triton_chunk`).
     """
     n, device = graph.num_nodes, graph.device
     weight = graph.edge_prob.double()
@@ -181,10 +191,17 @@ def _threshold_torch(
         parents_out = torch.empty(num_samples, n, dtype=torch.long)
     max_steps = 0
     for start, size in iter_chunks(num_samples, chunk):
-        theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
-        active, blocked, step, parent, t = _threshold_chunk(
-            graph, weight, alpha, seeds, theta, reduce, work, provenance
-        )
+        if triton:
+            theta = None if theta_all is None else theta_all[start : start + size]
+            active, blocked, step, parent, t = triton_chunk(
+                model, graph, weight, alpha, seeds, size, theta, key, run_offset + start, work,
+                provenance,
+            )
+        else:
+            theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
+            active, blocked, step, parent, t = _threshold_chunk(
+                graph, weight, alpha, seeds, theta, reduce, work, provenance
+            )
         max_steps = max(max_steps, t)
         spreads[start : start + size] = active.sum(1).cpu()
         blocked_runs[start : start + size] = blocked.sum(1).cpu()
@@ -337,8 +354,10 @@ def simulate_minimum_threshold(
             one step earlier).
         key: hash key of the thresholds (``draw_thresholds``); the same key gives the same runs
             in every call (default: drawn from ``generator``). Not with ``thresholds``.
-        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
-            ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        backend: ``"auto"`` (the native kernel on a CPU graph when it builds, the Triton
+            kernels on a CUDA graph when triton imports, else torch), ``"torch"`` (the tensor
+            engine), ``"native"`` or ``"triton"`` (require that kernel; Triton also runs on CPU
+            tensors under ``TRITON_INTERPRET=1``).
         shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
             the ranks of the ``torch.distributed`` process group and gather them, so every rank
             returns what one process computes, blocked counts included (a collective call; the
@@ -361,7 +380,8 @@ def simulate_minimum_threshold(
     Raises:
         ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
             the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha of the wrong
-            shape or negative, ``backend="native"`` on a non-CPU graph, bad ``shard`` or
+            shape or negative, ``backend="native"`` on a non-CPU graph, ``backend="triton"``
+            without triton or on a CPU graph outside the interpreter, bad ``shard`` or
             ``devices``, or provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
@@ -425,8 +445,9 @@ def simulate_multiplication_threshold(
             one step earlier).
         key: hash key of the thresholds (``draw_thresholds``); the same key gives the same runs
             in every call (default: drawn from ``generator``). Not with ``thresholds``.
-        backend: ``"auto"`` (the native CPU kernel on a CPU graph when it builds, else torch),
-            ``"torch"`` (the tensor engine; the GPU path) or ``"native"`` (require the kernel).
+        backend: ``"auto"`` (the native kernel on a CPU graph when it builds, else torch; no
+            Triton kernel serves this model), ``"torch"`` (the tensor engine) or ``"native"``
+            (require the kernel).
         shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
             the ranks of the ``torch.distributed`` process group and gather them, so every rank
             returns what one process computes, blocked counts included (a collective call; the
@@ -449,7 +470,8 @@ def simulate_multiplication_threshold(
     Raises:
         ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
             the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha given,
-            ``backend="native"`` on a non-CPU graph, bad ``shard`` or ``devices``, or
+            ``backend="native"`` on a non-CPU graph, ``backend="triton"`` (the rounded
+            products depend on an order atomics do not fix), bad ``shard`` or ``devices``, or
             provenance with either.
         MemoryError: ``memory_budget`` too small for a single run.
         RuntimeError: ``backend="native"`` and the kernel cannot be built.
@@ -506,7 +528,7 @@ def estimate_minimum_threshold_sets(
             fresh one).
         memory_budget: bytes the call may use; checked before any work.
         alpha: ``[n]`` non-negative factors ``alpha_u`` (default: all 1).
-        backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
+        backend: ``"auto"``, ``"torch"``, ``"native"`` or ``"triton"``, as in
             ``simulate_minimum_threshold``.
         return_blocked: also return the mean and standard error of the blocked count.
         shard: split the runs across the ranks of the process group, as in
