@@ -16,9 +16,9 @@ MODELS = ["minimum_threshold", "multiplication_threshold", "lt"]
 FIELDS = {"network": str, "model": str, "method": str, "k": int, "active": float,
           "spread": float, "stderr": float, "seconds": float, "cpu_seconds": float,
           "seeds": list}
-PAPER_METHODS = ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_active",
-                 "c_sga_active", "spin", "sga", "greedy", "celf_pp"]
-THRESHOLD_ONLY = {"icc_active", "c_spin_active", "c_sga_active"}
+PAPER_METHODS = ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_blocked",
+                 "c_sga_blocked", "spin", "sga", "greedy", "celf_pp"]
+THRESHOLD_ONLY = {"icc_active", "c_spin_blocked", "c_sga_blocked"}
 
 # a reduced form: k = 1, 2, few runs, small SPIN / SGA budgets
 TINY = [
@@ -62,7 +62,7 @@ def _check_records(recs, num_nodes):
 
 @pytest.mark.dataset
 def test_karate_reduced(datasets_dir, tmp_path):
-    methods = ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_active",
+    methods = ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_blocked",
                "spin", "sga", "greedy", "celf_pp"]
     cfg, value, saved = _run("paper_d_karate", [f"paper_d.methods=[{','.join(methods)}]"],
                              tmp_path)

@@ -231,9 +231,9 @@ def default_methods(**overrides: dict[str, Any]) -> list[Method]:
         Method("degree", Degree(), takes_diffusion=False),
         Method("c_spin", make(CSPIN, "c_spin"), per_k=True),
         Method("c_sga", make(CSGA, "c_sga"), per_k=True),
-        Method("c_spin_active", make(CSPIN, "c_spin_active", icc_blocked_weight=0.0),
+        Method("c_spin_blocked", make(CSPIN, "c_spin_blocked", icc_blocked_weight=1.0),
                per_k=True, models=_THRESHOLD_ONLY),
-        Method("c_sga_active", make(CSGA, "c_sga_active", icc_blocked_weight=0.0),
+        Method("c_sga_blocked", make(CSGA, "c_sga_blocked", icc_blocked_weight=1.0),
                per_k=True, models=_THRESHOLD_ONLY),
         Method("spin", make(SPIN, "spin")),
         Method("sga", make(SGA, "sga"), per_k=True),
@@ -455,8 +455,8 @@ def _get(records, network, model, method, k, field="spread"):
 
 _RANKINGS = ("icc", "icc_active", "closeness", "degree")
 _COLOURS = {m: f"C{i}" for i, m in enumerate(
-    ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_active",
-     "c_sga_active", "spin", "sga"])} | {"greedy": "black", "celf_pp": "grey"}
+    ["icc", "icc_active", "closeness", "degree", "c_spin", "c_sga", "c_spin_blocked",
+     "c_sga_blocked", "spin", "sga"])} | {"greedy": "black", "celf_pp": "grey"}
 _MARKS = {"celf_pp": "x", "greedy": "o"}
 
 
@@ -518,7 +518,7 @@ def tables(records: Sequence[dict[str, Any]], k_time: int = 10) -> str:
         for model in models:
             ref = "celf_pp" if model == "lt" else "sga"
             ks = sorted({r["k"] for r in records if r["network"] == net and r["model"] == model})
-            for m in ("c_spin", "c_sga", "c_spin_active", "c_sga_active", "greedy", "spin"):
+            for m in ("c_spin", "c_sga", "c_spin_blocked", "c_sga_blocked", "greedy", "spin"):
                 ratios = []
                 for k in ks:
                     a, b = _get(records, net, model, m, k), _get(records, net, model, ref, k)

@@ -692,9 +692,12 @@ class _ShortlistMixin:
         seed = self.community_seed if self.community_seed is not None else _draw_int(gen)
         comm = detect_communities(graph, self.community_method, seed=seed,
                                   resolution=self.resolution)
-        w = self.icc_blocked_weight
-        if w is None:
-            w = 0.0 if submodular else 1.0
+        # None: rank by ICC_active alone on every model. DESIGN 7.4's ICC_active - ICC_blocked
+        # for the non-submodular models ranks the hubs last (their blocked reach is large too)
+        # and left C-SPIN / C-SGA at about half of SGA's spread (paper D experiment, seed 0:
+        # mean 0.53-0.58 of SGA against 1.11-1.19 by ICC_active; confirmed on seed 1: 0.48-0.51
+        # against 1.02-1.09); icc_blocked_weight=1 keeps that reading as an option.
+        w = 0.0 if self.icc_blocked_weight is None else self.icc_blocked_weight
         score = icc_score(graph, blocked_weight=w, threshold=self.threshold,
                           partition=comm if self.within_community else None)
         cand = shortlist(comm, score, max(k, int(math.ceil(self.c * k))))
@@ -865,8 +868,10 @@ class CSPIN(_ShortlistMixin, SPIN):
         community_seed: seed of the community method (``None``: drawn from the generator).
         within_community: ICC over paths inside the node's community only (paper D's "in the
             extent of the community"); ``False``: over the whole graph (DESIGN 7.4).
-        icc_blocked_weight: the shortlist ranks by ``ICC_active - w * ICC_blocked``; ``None``:
-            DESIGN 7.4's choice, ``w = 1`` for the non-submodular models and 0 for LT.
+        icc_blocked_weight: the shortlist ranks by ``ICC_active - w * ICC_blocked``; ``None``
+            (default): ``w = 0``, ``ICC_active`` alone, on every model. ``1`` is DESIGN 7.4's
+            score for the non-submodular models, which measured far worse (see
+            ``_ShortlistMixin._shortlist`` and benchmarks/RESULTS.md, paper D).
         num_permutations, num_samples, common_random_numbers, skip_neighbours, exact_below,
             max_slots: as :class:`SPIN`.
     """
