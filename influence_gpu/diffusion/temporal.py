@@ -527,14 +527,20 @@ def _simulate_torch(
 
     per_run = n * (8 * 3 + 1) + (n * (8 * 3 + 4 + 8) if return_provenance else 0)
     fixed = tl.num_contacts * 24 + E * 16 + EXPAND_BATCH * _BYTES_PER_EXPANSION
-    # the result arrays: spreads and node counts (the [R, n] provenance outputs are charged
-    # per run, with the chunk that makes them)
+    # the result arrays: spreads and node counts, and with provenance the [R, n] outputs (int32
+    # hops, int64 parents, float64 times: 20 B per run and node), allocated before the first
+    # chunk so that everything the call keeps is charged up front
     fixed += charge_results(num_samples * 8 + n * 16)
+    if return_provenance:
+        fixed += num_samples * n * 20
     chunk = plan_chunks(num_samples, per_run, memory_budget, fixed_bytes=fixed, what="temporal IC")
 
     spreads = torch.empty(num_samples, dtype=torch.long, device=device)
     counts = torch.zeros(n, dtype=torch.long, device=device)
-    steps, parents, times = [], [], []
+    if return_provenance:
+        steps = torch.empty(num_samples, n, dtype=torch.int32, device=device)
+        parents = torch.empty(num_samples, n, dtype=torch.long, device=device)
+        times = torch.empty(num_samples, n, dtype=torch.float64, device=device)
     max_rounds = 0
     inf_key = tl.T * (n + 1)
     for start, size in iter_chunks(num_samples, chunk):
@@ -567,9 +573,9 @@ def _simulate_torch(
             hops = torch.where(active, keys % (n + 1), torch.full_like(keys, -1)).to(torch.int32)
             rank = torch.div(keys, n + 1, rounding_mode="floor").clamp(max=tl.T - 1)
             t = tl.values.to(torch.float64)[rank]
-            times.append(torch.where(active, t, torch.full_like(t, float("inf"))))
-            steps.append(hops)
-            parents.append(parent)
+            times[start : start + size] = torch.where(active, t, torch.full_like(t, float("inf")))
+            steps[start : start + size] = hops
+            parents[start : start + size] = parent
 
     mean, stderr = summarize(spreads)
     result = SpreadResult(
@@ -587,9 +593,9 @@ def _simulate_torch(
         },
     )
     if return_provenance:
-        result.activation_step = torch.cat(steps)
-        result.parent = torch.cat(parents)
-        result.extra["activation_time"] = torch.cat(times)
+        result.activation_step = steps
+        result.parent = parents
+        result.extra["activation_time"] = times
     return result
 
 

@@ -74,6 +74,13 @@ if case == "ic_prep":  # a fresh graph: the native IC preparation happens inside
                        edge_prob=torch.full((E,), 0.02))
     g.src
     kw = dict(model="ic", backend="native", num_samples=200)
+elif case == "temporal_ic":  # temporal IC with provenance: [40, 100k] outputs on a sparse graph
+    n = 100_000
+    src = torch.arange(0, 1000)
+    g = DiffusionGraph.from_edge_index(torch.stack([src, src + 1]), num_nodes=n,
+                                       edge_time=torch.arange(1000) % 7,
+                                       edge_prob=torch.full((1000,), 0.5))
+    kw = dict(model=case, num_samples=40, return_provenance=True)
 else:  # LT / threshold with provenance on a large edgeless graph
     n = 100_000
     g = DiffusionGraph(torch.zeros(n + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long),
@@ -110,6 +117,8 @@ def _fresh(case, budget):
         ("lt", 96 * MiB, False),
         ("minimum_threshold", 24 * MiB, True),
         ("multiplication_threshold", 96 * MiB, False),
+        ("temporal_ic", 240 * MiB, True),  # 192 MiB expansion batch + ~76 MiB [40, 100k] outputs
+        ("temporal_ic", 320 * MiB, False),  # + 192 MiB of expansion batch charged up front
     ],
 )
 def test_every_allocation_is_inside_the_budget_or_refused(case, budget, refused):

@@ -77,6 +77,7 @@ def test_chunking_and_expansion_batches_do_not_change_outcomes(monkeypatch):
     one = simulate_temporal_ic(g, seeds, 40, key=1234, return_provenance=True)
     monkeypatch.setattr(temporal, "EXPAND_BATCH", 16)
     fixed = g.time_values.numel() * 24 + g.num_edges * 16 + 16 * temporal._BYTES_PER_EXPANSION
+    fixed += 40 * 30 * 20  # the [R, n] provenance outputs, allocated up front
     per_run = 30 * (25 + 36)
     many = simulate_temporal_ic(
         g, seeds, 40, key=1234, return_provenance=True, memory_budget=fixed + 7 * per_run
