@@ -77,6 +77,8 @@ __all__ = [
     "triton_chunk",
     "plan_native",
     "run_native",
+    "model_weights",
+    "torch_runs",
     "run_sets",
     "simulate_sets",
 ]
@@ -543,8 +545,7 @@ def _native_arrays(graph: DiffusionGraph, model: str) -> list[torch.Tensor]:
         cache["col"] = graph.col.to(torch.int32).contiguous()
     kind = _weight_kind(model)
     if kind not in cache:
-        p = graph.require_prob()
-        cache[kind] = lt_weights(p) if model == "lt" else p.to(torch.float64).contiguous()
+        cache[kind] = model_weights(model, graph.require_prob())
     return [graph.rowptr.contiguous(), cache["col"], cache[kind]]
 
 
@@ -688,10 +689,84 @@ def run_native(
 
 
 # ------------------------------------------------------------------------------ whole calls
-#: ``torch_runs(graph, seeds, num_samples, thresholds, key, chunk, work, provenance, run_offset,
-#: triton=False)``: a model's torch engine over the runs of one seed set (fields as
-#: :func:`run_native`'s); ``triton=True`` runs its chunks with :func:`triton_chunk`.
-TorchRuns = Callable[..., dict[str, Any]]
+#: ``torch_chunk(graph, weight, alpha, seeds, theta, work, provenance)``: one chunk of
+#: ``C = theta.shape[0]`` runs of a model on the torch engine, returning ``(active, blocked,
+#: step, parent, steps)``: ``[C, n]`` views (``blocked`` ``None`` for LT; ``step`` / ``parent``
+#: ``None`` without provenance) and the last step that activated a node.
+TorchChunk = Callable[..., tuple[Any, ...]]
+
+
+def model_weights(model: str, edge_prob: torch.Tensor) -> torch.Tensor:
+    """``[E]`` float64 weights a model sums or reduces: :func:`lt_weights` for LT, else as given."""
+    return lt_weights(edge_prob) if model == "lt" else edge_prob.to(torch.float64).contiguous()
+
+
+def torch_runs(
+    model: str,
+    torch_chunk: TorchChunk,
+    graph: DiffusionGraph,
+    seeds: torch.Tensor,
+    num_samples: int,
+    theta_all: torch.Tensor | None,
+    key: int | None,
+    chunk: int,
+    work: int,
+    provenance: bool,
+    run_offset: int = 0,
+    *,
+    alpha: torch.Tensor | None = None,
+    triton: bool = False,
+) -> dict[str, Any]:
+    """All runs of one seed set on the torch engine, by chunks (fields as :func:`run_native`'s).
+
+    The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
+    ``triton``: run the chunks with :func:`triton_chunk` (LT and the minimum model; hashed
+    thresholds are computed in-kernel, not materialised), else with ``torch_chunk``.
+    """
+    n, device = graph.num_nodes, graph.device
+    weight = model_weights(model, graph.edge_prob)
+    alpha = None if alpha is None else alpha.to(device)  # a piece of a split may run elsewhere
+    blocks = model != "lt"
+    spreads = torch.empty(num_samples, dtype=torch.long)
+    blocked_runs = torch.empty(num_samples, dtype=torch.long) if blocks else None
+    node_count = torch.zeros(n, dtype=torch.long, device=device)
+    node_blocked = torch.zeros(n, dtype=torch.long, device=device) if blocks else None
+    steps_out = parents_out = None
+    if provenance:
+        steps_out = torch.empty(num_samples, n, dtype=torch.int32)
+        parents_out = torch.empty(num_samples, n, dtype=torch.long)
+    max_steps = 0
+    for start, size in iter_chunks(num_samples, chunk):
+        if triton:
+            theta = None if theta_all is None else theta_all[start : start + size]
+            active, blocked, step, parent, t = triton_chunk(
+                model, graph, weight, alpha, seeds, size, theta, key, run_offset + start, work,
+                provenance,
+            )
+        else:
+            theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
+            active, blocked, step, parent, t = torch_chunk(
+                graph, weight, alpha, seeds, theta, work, provenance
+            )
+        max_steps = max(max_steps, t)
+        spreads[start : start + size] = active.sum(1).cpu()
+        node_count += active.sum(0)
+        if blocks:
+            blocked_runs[start : start + size] = blocked.sum(1).cpu()
+            node_blocked += blocked.sum(0)
+        if provenance:
+            steps_out[start : start + size] = step.cpu()
+            parents_out[start : start + size] = parent.cpu()
+        del active, blocked, step, parent, theta
+    return {
+        "spreads": spreads,
+        "blocked": blocked_runs,
+        "node_count": node_count,
+        "node_blocked": node_blocked,
+        "step": steps_out,
+        "parent": parents_out,
+        "max_steps": max_steps,
+    }
 
 
 def run_sets(
@@ -699,7 +774,7 @@ def run_sets(
     graph: DiffusionGraph,
     seed_sets: Sequence[torch.Tensor],
     num_samples: int,
-    torch_runs: TorchRuns,
+    torch_chunk: TorchChunk,
     *,
     generator: torch.Generator | None,
     thresholds: Any,
@@ -750,8 +825,8 @@ def run_sets(
     )
     theta_all, key = threshold_source(graph, generator, thresholds, num_samples, key)
     outs = [
-        torch_runs(graph, s, num_samples, theta_all, key, chunk, work, provenance, run_offset,
-                   triton=triton)
+        torch_runs(model, torch_chunk, graph, s, num_samples, theta_all, key, chunk, work,
+                   provenance, run_offset, alpha=alpha, triton=triton)
         for s in seed_sets
     ]
     info = {"backend": chosen, "runs_per_chunk": chunk}
@@ -774,7 +849,7 @@ def simulate_sets(
     graph: DiffusionGraph,
     seed_sets: Sequence[torch.Tensor],
     num_samples: int,
-    torch_runs: TorchRuns,
+    torch_chunk: TorchChunk,
     *,
     generator: torch.Generator | None,
     thresholds: Any,
@@ -810,7 +885,7 @@ def simulate_sets(
         )
     if not split:
         return run_sets(
-            model, graph, seed_sets, num_samples, torch_runs, generator=generator,
+            model, graph, seed_sets, num_samples, torch_chunk, generator=generator,
             thresholds=thresholds, key=key, memory_budget=memory_budget, backend=backend,
             alpha=alpha, provenance=provenance,
         )
@@ -825,7 +900,7 @@ def simulate_sets(
     def piece(dev: torch.device, offset: int, count: int) -> dict[str, torch.Tensor]:
         g = graph.to(dev)
         out, got_info = run_sets(
-            model, g, [s.to(dev) for s in seed_sets], count, torch_runs, generator=None,
+            model, g, [s.to(dev) for s in seed_sets], count, torch_chunk, generator=None,
             thresholds=None if theta_all is None else theta_all[offset : offset + count],
             key=key, memory_budget=memory_budget, backend=backend,
             alpha=None if alpha is None else alpha.to(dev), run_offset=offset,

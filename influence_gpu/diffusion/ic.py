@@ -45,7 +45,7 @@ from influence_gpu.diffusion._runs import (
     resolve_shard,
     split_runs,
 )
-from influence_gpu.diffusion.results import SpreadResult, summarize
+from influence_gpu.diffusion.results import SpreadResult, spread_result, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import BACKENDS, choose_backend
 from influence_gpu.kernels.native import native_threads
@@ -709,19 +709,14 @@ def _simulate_split(
     if "max_steps" in extra:  # the torch path's deepest step, over every piece and rank
         extra["max_steps"] = int(got["max_steps"])
     extra.update(world_size=world, devices=[str(d) for d in devices])
-    out = []
-    for s in range(S):
-        sp = spreads[:, s].contiguous()
-        mean, stderr = summarize(sp)
-        out.append(
-            SpreadResult(
-                mean=mean, stderr=stderr, num_samples=num_samples,
-                node_prob=(nodes.double() / num_samples).float() if S == 1 else None,
-                spreads=sp, model="ic",
-                extra={**extra, "node_count": nodes if S == 1 else None},
-            )
+    return [
+        spread_result(
+            spreads[:, s].contiguous(), "ic",
+            node_prob=(nodes.double() / num_samples).float() if S == 1 else None,
+            extra={**extra, "node_count": nodes if S == 1 else None},
         )
-    return out
+        for s in range(S)
+    ]
 
 
 def _simulate_sets(
@@ -872,22 +867,13 @@ def _simulate_sets(
 
     out = []
     for s in range(S):
-        sp = spreads[s * num_samples : (s + 1) * num_samples]
-        mean, stderr = summarize(sp)
+        runs = slice(s * num_samples, (s + 1) * num_samples)
         out.append(
-            SpreadResult(
-                mean=mean,
-                stderr=stderr,
-                num_samples=num_samples,
+            spread_result(
+                spreads[runs], "ic",
                 node_prob=(node_count[0].double() / num_samples).float() if S == 1 else None,
-                spreads=sp,
-                model="ic",
-                activation_step=None
-                if steps is None
-                else steps[s * num_samples : (s + 1) * num_samples],
-                parent=None
-                if parents is None
-                else parents[s * num_samples : (s + 1) * num_samples],
+                activation_step=None if steps is None else steps[runs],
+                parent=None if parents is None else parents[runs],
                 extra={"max_steps": max_steps, "sampler": sampler, "backend": chosen,
                        "node_count": node_count[0].cpu() if S == 1 else None},
             )

@@ -49,17 +49,14 @@ from typing import Any
 import torch
 
 from influence_gpu import validation as _v
-from influence_gpu.diffusion._common import check_num_samples, iter_chunks
+from influence_gpu.diffusion._common import check_num_samples
 from influence_gpu.diffusion._threshold_engine import (
     as_runs,
-    chunk_thresholds,
     draw_thresholds,
     initial_state,
-    lt_weights,
     seed_ids,
     simulate_sets,
     summarize_runs,
-    triton_chunk,
 )
 from influence_gpu.diffusion._threshold_engine import push as _push
 from influence_gpu.diffusion.results import SpreadResult, summarize
@@ -74,13 +71,15 @@ __all__ = ["simulate_lt", "estimate_lt_sets", "draw_thresholds"]
 def _lt_chunk(
     graph: DiffusionGraph,
     weight: torch.Tensor,
+    alpha: None,
     seeds: torch.Tensor,
     theta: torch.Tensor,
     work: int,
     provenance: bool,
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, int]:
-    """Run one chunk of ``C = theta.shape[0]`` LT runs; return ``(active, step, parent, steps)``.
+) -> tuple[torch.Tensor, None, torch.Tensor | None, torch.Tensor | None, int]:
+    """One chunk of ``C = theta.shape[0]`` LT runs: ``(active, None, step, parent, steps)``.
 
+    The :data:`~._threshold_engine.TorchChunk` of LT (no factors ``alpha``, no blocked state).
     State is kept as flat ``[C * n]`` views; each step only touches the slots the frontier's
     out-edges reach, so its cost follows the frontier, not ``C * n``.
     """
@@ -110,61 +109,7 @@ def _lt_chunk(
             step[frontier] = t
             parent[frontier] = cand[frontier]
             cand[touched] = n
-    return active.view(C, n), as_runs(step, C, n), as_runs(parent, C, n), max(t - 1, 0)
-
-
-def _lt_torch(
-    graph: DiffusionGraph,
-    seeds: torch.Tensor,
-    num_samples: int,
-    theta_all: torch.Tensor | None,
-    key: int | None,
-    chunk: int,
-    work: int,
-    provenance: bool,
-    run_offset: int = 0,
-    *,
-    triton: bool = False,
-) -> dict[str, Any]:
-    """All runs of one seed set on the torch engine (see :func:`run_native` for the fields).
-
-    The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
-    ``triton``: run the chunks on the Triton kernels (:func:`triton_chunk`; hashed thresholds
-    are computed in-kernel, not materialised).
-    """
-    n, device = graph.num_nodes, graph.device
-    weight = lt_weights(graph.edge_prob)
-    spreads = torch.empty(num_samples, dtype=torch.long)
-    node_count = torch.zeros(n, dtype=torch.long, device=device)
-    steps_out = parents_out = None
-    if provenance:
-        steps_out = torch.empty(num_samples, n, dtype=torch.int32)
-        parents_out = torch.empty(num_samples, n, dtype=torch.long)
-    max_steps = 0
-    for start, size in iter_chunks(num_samples, chunk):
-        if triton:
-            theta = None if theta_all is None else theta_all[start : start + size]
-            active, _, step, parent, t = triton_chunk(
-                "lt", graph, weight, None, seeds, size, theta, key, run_offset + start, work,
-                provenance,
-            )
-        else:
-            theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
-            active, step, parent, t = _lt_chunk(graph, weight, seeds, theta, work, provenance)
-        max_steps = max(max_steps, t)
-        spreads[start : start + size] = active.sum(1).cpu()
-        node_count += active.sum(0)
-        if provenance:
-            steps_out[start : start + size] = step.cpu()
-            parents_out[start : start + size] = parent.cpu()
-        del active, step, parent, theta
-    return {
-        "spreads": spreads,
-        "node_count": node_count,
-        "step": steps_out,
-        "parent": parents_out,
-        "max_steps": max_steps,
-    }
+    return active.view(C, n), None, as_runs(step, C, n), as_runs(parent, C, n), max(t - 1, 0)
 
 
 def _check_call(
@@ -255,7 +200,7 @@ def simulate_lt(
     n, device = graph.num_nodes, graph.device
     seeds = seed_ids(seeds, n, device)
     out, info = simulate_sets(
-        "lt", graph, [seeds], num_samples, _lt_torch, generator=generator, thresholds=thresholds,
+        "lt", graph, [seeds], num_samples, _lt_chunk, generator=generator, thresholds=thresholds,
         key=key, memory_budget=memory_budget, backend=backend, provenance=provenance,
         shard=shard, devices=devices,
     )
@@ -326,7 +271,7 @@ def estimate_lt_sets(
     if S == 0:
         return torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
     out, _ = simulate_sets(
-        "lt", graph, sets, num_samples, _lt_torch, generator=generator, thresholds=None, key=key,
+        "lt", graph, sets, num_samples, _lt_chunk, generator=generator, thresholds=None, key=key,
         memory_budget=memory_budget, backend=backend, shard=shard, devices=devices,
     )
     return summarize_runs(out["spreads"], S)

@@ -19,6 +19,24 @@ def summarize(spreads: torch.Tensor) -> tuple[float, float]:
     return mean, stderr
 
 
+def spread_result(spreads: torch.Tensor, model: str, **fields: Any) -> SpreadResult:
+    """A :class:`SpreadResult` of the per-run counts ``spreads [R]`` (mean and stderr from them).
+
+    Args:
+        spreads: ``[R]`` active count of each run.
+        model: model name.
+        **fields: the other fields of :class:`SpreadResult` (``node_prob``, ``extra``, ...).
+
+    Returns:
+        the result, with ``num_samples = R``.
+    """
+    mean, stderr = summarize(spreads)
+    return SpreadResult(
+        mean=mean, stderr=stderr, num_samples=spreads.numel(), spreads=spreads, model=model,
+        **fields,
+    )
+
+
 @dataclass
 class SpreadResult:
     """Outcome of ``num_samples`` independent runs of a single-cascade model.

@@ -81,7 +81,7 @@ from influence_gpu.diffusion._runs import (
     resolve_shard,
     split_runs,
 )
-from influence_gpu.diffusion.results import SpreadResult, summarize
+from influence_gpu.diffusion.results import SpreadResult, spread_result, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.kernels.backend import choose_backend
 
@@ -775,22 +775,14 @@ def _simulate_split(
     if "rounds" in info:  # the torch path's most relaxation rounds, over every piece and rank
         info["rounds"] = int(got["rounds"])
     info.update(node_count=counts, world_size=world, devices=[str(d) for d in devices])
-    out = []
-    for s in range(S):
-        sp = got["spreads"][:, s].contiguous()
-        mean, stderr = summarize(sp)
-        out.append(
-            SpreadResult(
-                mean=mean,
-                stderr=stderr,
-                num_samples=num_samples,
-                node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
-                spreads=sp,
-                model="temporal_ic",
-                extra=dict(info),
-            )
+    return [
+        spread_result(
+            got["spreads"][:, s].contiguous(), "temporal_ic",
+            node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
+            extra=dict(info),
         )
-    return out
+        for s in range(S)
+    ]
 
 
 # ---------------------------------------------------------------------------- native backend
@@ -996,20 +988,13 @@ def _simulate_native(
             if out is not spreads:
                 spreads.view(S, num_samples)[:, start : start + size] = out.view(S, size)
     start_value = tl.values[tl.start_rank].item()
-    results = []
-    for s in range(S):
-        sp = spreads[s * num_samples : (s + 1) * num_samples]
-        mean, stderr = summarize(sp)
-        results.append(
-            SpreadResult(
-                mean=mean,
-                stderr=stderr,
-                num_samples=num_samples,
-                node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
-                spreads=sp,
-                model="temporal_ic",
-                extra={"start_time": start_value, "backend": "native", "threads": threads,
-                       "node_count": counts},
-            )
+    results = [
+        spread_result(
+            spreads[s * num_samples : (s + 1) * num_samples], "temporal_ic",
+            node_prob=None if counts is None else counts.to(torch.float32) / num_samples,
+            extra={"start_time": start_value, "backend": "native", "threads": threads,
+                   "node_count": counts},
         )
+        for s in range(S)
+    ]
     return results if many else results[0]

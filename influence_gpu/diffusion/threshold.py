@@ -57,16 +57,14 @@ from typing import Any
 import torch
 
 from influence_gpu import validation as _v
-from influence_gpu.diffusion._common import check_num_samples, iter_chunks
+from influence_gpu.diffusion._common import check_num_samples
 from influence_gpu.diffusion._threshold_engine import (
     as_runs,
-    chunk_thresholds,
     initial_state,
     push,
     seed_ids,
     simulate_sets,
     summarize_runs,
-    triton_chunk,
 )
 from influence_gpu.diffusion.results import ThresholdResult, summarize
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
@@ -105,11 +103,15 @@ def _threshold_chunk(
     alpha: torch.Tensor | None,
     seeds: torch.Tensor,
     theta: torch.Tensor,
-    reduce: str,
     work: int,
     provenance: bool,
+    *,
+    reduce: str,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None, int]:
     """One chunk of ``C = theta.shape[0]`` runs: ``(active, blocked, step, parent, steps)``.
+
+    The :data:`~._threshold_engine.TorchChunk` of both models (``reduce``: their
+    :data:`THRESHOLD_RULES` entry).
 
     State is kept as flat ``[C * n]`` views; each step only touches the slots reached by the
     frontier's out-edges. A slot's aggregate is read once, at its first touch, so the buffer
@@ -156,70 +158,9 @@ def _threshold_chunk(
     )
 
 
-def _threshold_torch(
-    model: str,
-    graph: DiffusionGraph,
-    seeds: torch.Tensor,
-    num_samples: int,
-    theta_all: torch.Tensor | None,
-    key: int | None,
-    chunk: int,
-    work: int,
-    provenance: bool,
-    run_offset: int = 0,
-    *,
-    alpha: torch.Tensor | None = None,
-    triton: bool = False,
-) -> dict[str, Any]:
-    """All runs of one seed set on the torch engine (fields as ``run_native``'s).
-
-    The runs are the global runs ``run_offset ..`` (a shard's); ``theta_all`` holds their rows.
-    ``triton``: run the chunks on the Triton kernels (minimum model only; see
-    :func:`~influence_gpu.diffusion._threshold_engine.triton_chunk`).
-    """
-    n, device = graph.num_nodes, graph.device
-    weight = graph.edge_prob.double()
-    alpha = None if alpha is None else alpha.to(device)  # a piece of a split may run elsewhere
-    reduce = THRESHOLD_RULES[model]
-    spreads = torch.empty(num_samples, dtype=torch.long)
-    blocked_runs = torch.empty(num_samples, dtype=torch.long)
-    node_count = torch.zeros(n, dtype=torch.long, device=device)
-    node_blocked = torch.zeros(n, dtype=torch.long, device=device)
-    steps_out = parents_out = None
-    if provenance:
-        steps_out = torch.empty(num_samples, n, dtype=torch.int32)
-        parents_out = torch.empty(num_samples, n, dtype=torch.long)
-    max_steps = 0
-    for start, size in iter_chunks(num_samples, chunk):
-        if triton:
-            theta = None if theta_all is None else theta_all[start : start + size]
-            active, blocked, step, parent, t = triton_chunk(
-                model, graph, weight, alpha, seeds, size, theta, key, run_offset + start, work,
-                provenance,
-            )
-        else:
-            theta = chunk_thresholds(theta_all, key, start, size, n, device, run_offset)
-            active, blocked, step, parent, t = _threshold_chunk(
-                graph, weight, alpha, seeds, theta, reduce, work, provenance
-            )
-        max_steps = max(max_steps, t)
-        spreads[start : start + size] = active.sum(1).cpu()
-        blocked_runs[start : start + size] = blocked.sum(1).cpu()
-        node_count += active.sum(0)
-        node_blocked += blocked.sum(0)
-        if provenance:
-            steps_out[start : start + size] = step.cpu()
-            parents_out[start : start + size] = parent.cpu()
-        del active, blocked, step, parent, theta
-    return {
-        "spreads": spreads,
-        "blocked": blocked_runs,
-        "node_count": node_count,
-        "node_blocked": node_blocked,
-        "step": steps_out,
-        "parent": parents_out,
-        "max_steps": max_steps,
-    }
+def _torch_chunk(model: str) -> partial:
+    """The torch chunk of ``model`` (:func:`_threshold_chunk` with its reduction)."""
+    return partial(_threshold_chunk, reduce=THRESHOLD_RULES[model])
 
 
 def _check_call(
@@ -259,7 +200,7 @@ def _simulate_threshold(
     n, device = graph.num_nodes, graph.device
     seeds = seed_ids(seeds, n, device)
     out, info = simulate_sets(
-        model, graph, [seeds], num_samples, partial(_threshold_torch, model, alpha=alpha),
+        model, graph, [seeds], num_samples, _torch_chunk(model),
         generator=generator, thresholds=thresholds, key=key, memory_budget=memory_budget,
         backend=backend, alpha=alpha, provenance=provenance, shard=shard, devices=devices,
     )
@@ -307,7 +248,7 @@ def _estimate_sets(
         empty = torch.zeros(0, dtype=torch.float64)
         return (empty, empty.clone(), empty.clone(), empty.clone())[: 4 if return_blocked else 2]
     out, _ = simulate_sets(
-        model, graph, sets, num_samples, partial(_threshold_torch, model, alpha=alpha),
+        model, graph, sets, num_samples, _torch_chunk(model),
         generator=generator, thresholds=None, key=key, memory_budget=memory_budget,
         backend=backend, alpha=alpha, shard=shard, devices=devices,
     )
@@ -392,19 +333,9 @@ def simulate_minimum_threshold(
 
     """
     return _simulate_threshold(
-        "minimum_threshold",
-        graph,
-        seeds,
-        num_samples,
-        generator=generator,
-        memory_budget=memory_budget,
-        thresholds=thresholds,
-        key=key,
-        alpha=alpha,
-        return_provenance=return_provenance,
-        backend=backend,
-        shard=shard,
-        devices=devices,
+        "minimum_threshold", graph, seeds, num_samples, generator=generator,
+        memory_budget=memory_budget, thresholds=thresholds, key=key, alpha=alpha,
+        return_provenance=return_provenance, backend=backend, shard=shard, devices=devices,
     )
 
 
@@ -429,72 +360,18 @@ def simulate_multiplication_threshold(
     ``v``'s first (and only) test; a failed test blocks ``v`` for good. See the module docstring
     for the step semantics (paper D; DESIGN.md section 4).
 
-    Args:
-        graph: graph whose ``edge_prob`` holds the weights ``b(u, v)`` in ``[0, 1]``.
-        seeds: ``[k]`` int64 internal node ids (distinct); may be empty.
-        num_samples: number of runs ``R``.
-        generator: random generator (one hash key is drawn from it; default: a fresh one).
-        memory_budget: bytes the call may use on the graph's device (default
-            :data:`~influence_gpu.diffusion._common.DEFAULT_MEMORY_BUDGET`); runs are chunked to
-            fit, and a budget too small for one run is refused before any work.
-        thresholds: injected thresholds ``[R, n]`` in ``[0, 1]``; default ``theta ~ U(0, 1]``
-            drawn once per run.
-        alpha: must be ``None``; accepted only so both models share one signature.
-        return_provenance: also return per-run activation steps and parents (the
-            lowest-numbered active in-neighbour at the node's test; all of them were activated
-            one step earlier).
-        key: hash key of the thresholds (``draw_thresholds``); the same key gives the same runs
-            in every call (default: drawn from ``generator``). Not with ``thresholds``.
-        backend: ``"auto"`` (the native kernel on a CPU graph when it builds, else torch; no
-            Triton kernel serves this model), ``"torch"`` (the tensor engine) or ``"native"``
-            (require the kernel).
-        shard: ``None`` (one process), ``"auto"`` or ``(rank, world)``: split the runs across
-            the ranks of the ``torch.distributed`` process group and gather them, so every rank
-            returns what one process computes, blocked counts included (a collective call; the
-            thresholds are hashed from ``(key, run, node)``, and injected ``thresholds`` are cut
-            by run, so every rank passes all ``R`` rows). See
-            :mod:`influence_gpu.diffusion._runs`.
-        devices: split this process's runs across these devices (e.g. ``["cuda:0",
-            "cuda:1"]``), one contiguous piece each, run one after another; the result equals
-            one device's. ``None``: the graph's device. Neither ``shard`` nor ``devices`` takes
-            ``return_provenance``.
-
-    Returns:
-        :class:`ThresholdResult`: mean / stderr / ``spreads [R]`` of the active count (seeds
-        included), ``node_prob [n]``, and the same for blocked nodes (``blocked_mean``,
-        ``blocked_stderr``, ``blocked [R]``, ``node_blocked_prob [n]``); ``extra["max_steps"]``,
-        ``"backend"`` and ``"runs_per_chunk"``.
-        With provenance, ``activation_step [R, n]`` (int32; 0 seeds, -1 never) and
-        ``parent [R, n]`` (int64, -1 for seeds and inactive nodes), on the CPU.
-
-    Raises:
-        ValueError: missing weights, bad seeds, ``num_samples`` or ``backend``, thresholds of
-            the wrong shape or outside ``[0, 1]``, both thresholds and key, alpha given,
-            ``backend="native"`` on a non-CPU graph, ``backend="triton"`` (the rounded
-            products depend on an order atomics do not fix), bad ``shard`` or ``devices``, or
-            provenance with either.
-        MemoryError: ``memory_budget`` too small for a single run.
-        RuntimeError: ``backend="native"`` and the kernel cannot be built.
-
-    Shapes:
-        seeds ``[k]``; thresholds ``[R, n]``; node_prob / node_blocked_prob ``[n]``;
-        spreads / blocked ``[R]``; activation_step / parent ``[R, n]``.
+    Arguments, result, errors and shapes are those of :func:`simulate_minimum_threshold`, with
+    two differences: ``alpha`` must be ``None`` (it is accepted only so both models share one
+    signature; giving it raises ``ValueError``), and ``backend`` is ``"auto"`` (the native kernel
+    on a CPU graph when it builds, else torch), ``"torch"`` or ``"native"``: no Triton kernel
+    serves this model, because the rounded products depend on an order of the factors that
+    atomics do not fix, so ``backend="triton"`` raises ``ValueError``.
 
     """
     return _simulate_threshold(
-        "multiplication_threshold",
-        graph,
-        seeds,
-        num_samples,
-        generator=generator,
-        memory_budget=memory_budget,
-        thresholds=thresholds,
-        key=key,
-        alpha=alpha,
-        return_provenance=return_provenance,
-        backend=backend,
-        shard=shard,
-        devices=devices,
+        "multiplication_threshold", graph, seeds, num_samples, generator=generator,
+        memory_budget=memory_budget, thresholds=thresholds, key=key, alpha=alpha,
+        return_provenance=return_provenance, backend=backend, shard=shard, devices=devices,
     )
 
 
@@ -571,38 +448,10 @@ def estimate_multiplication_threshold_sets(
 ) -> tuple[torch.Tensor, ...]:
     """Expected multiplication-threshold spread of many seed sets in one call (CRN).
 
-    Run ``r`` of every set uses the thresholds ``draw_thresholds(key, r, ...)``; set ``s`` gets
-    exactly the per-run counts of ``simulate_multiplication_threshold`` with the same ``key``
-    on either backend. The spread counts active nodes (seeds included); ``return_blocked`` adds
-    the blocked counts.
-
-    Args:
-        graph: graph whose ``edge_prob`` holds the weights ``b(u, v)`` in ``[0, 1]``.
-        seed_sets: ``S`` seed sets, each ``[k_s]`` distinct int64 internal ids (may be empty).
-        num_samples: runs per set ``R``.
-        key: hash key of the thresholds (default: drawn from ``generator``).
-        generator: random generator the key is drawn from when ``key`` is not given (default: a
-            fresh one).
-        memory_budget: bytes the call may use; checked before any work.
-        alpha: must be ``None`` (accepted so both models share one signature).
-        backend: ``"auto"``, ``"torch"`` or ``"native"``, as in
-            ``simulate_multiplication_threshold``.
-        return_blocked: also return the mean and standard error of the blocked count.
-        shard: split the runs across the ranks of the process group, as in
-            ``simulate_multiplication_threshold``; every rank returns the one-process outputs.
-        devices: split this process's runs across these devices, as in
-            ``simulate_multiplication_threshold``.
-
-    Returns:
-        ``(means [S], stderrs [S])`` of the active count, float64 on the CPU; with
-        ``return_blocked``, ``(means, stderrs, blocked_means, blocked_stderrs)``.
-
-    Raises:
-        ValueError: as ``simulate_multiplication_threshold`` (bad seeds name ``seed_sets[i]``).
-        MemoryError: ``memory_budget`` too small for a single run.
-
-    Shapes:
-        seed_sets ``S`` x ``[k_s]``; every output ``[S]``.
+    Set ``s`` gets exactly the per-run counts of :func:`simulate_multiplication_threshold` with
+    the same ``key``. Arguments, results, errors and shapes are those of
+    :func:`estimate_minimum_threshold_sets`, except that ``alpha`` must be ``None`` and
+    ``backend`` takes no ``"triton"``, as in :func:`simulate_multiplication_threshold`.
 
     """
     return _estimate_sets(

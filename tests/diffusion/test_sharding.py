@@ -90,11 +90,16 @@ def _worker(rank, world, port, queue, tmp):
         dist.destroy_process_group()
 
 
-def test_two_gloo_ranks_equal_one_process(tmp_path):
+def run_two_ranks(worker, *args):
+    """Spawn ``worker(rank, 2, port, queue, *args)`` on two ranks; return what each put.
+
+    A worker puts ``(rank, bytes of torch.save(output))`` on the queue; the result maps each
+    rank to its loaded output, after both processes exited cleanly.
+    """
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue, str(tmp_path))) for r in range(2)]
+    procs = [ctx.Process(target=worker, args=(r, 2, port, queue, *args)) for r in range(2)]
     for p in procs:
         p.start()
     got = {}
@@ -104,6 +109,11 @@ def test_two_gloo_ranks_equal_one_process(tmp_path):
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
+    return got
+
+
+def test_two_gloo_ranks_equal_one_process(tmp_path):
+    got = run_two_ranks(_worker, str(tmp_path))
     ref = _one_process()
     # and one process with a budget small enough to force several chunks
     chunked = _one_process(budget=_tiny_budget())

@@ -5,7 +5,6 @@ the one-process result bit for bit: per-run spreads, blocked counts, node probab
 """
 
 import io
-import multiprocessing as mp
 import os
 
 import pytest
@@ -22,7 +21,7 @@ from influence_gpu.diffusion.threshold import (
     simulate_multiplication_threshold,
 )
 from tests.diffusion.test_lt import random_lt_graph
-from tests.diffusion.test_sharding import _free_port
+from tests.diffusion.test_sharding import run_two_ranks
 from tests.diffusion.test_temporal import random_temporal
 from tests.diffusion.test_threshold import random_graph
 
@@ -124,19 +123,7 @@ def _assert_same(got, ref, where):
 
 
 def test_two_gloo_ranks_equal_one_process():
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, 2, port, queue)) for r in range(2)]
-    for p in procs:
-        p.start()
-    got = {}
-    for _ in procs:
-        rank, blob = queue.get(timeout=240)
-        got[rank] = torch.load(io.BytesIO(blob), weights_only=False)
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
+    got = run_two_ranks(_worker)
     ref = _outputs()
     cases = _cases()
     for rank in (0, 1):

@@ -17,11 +17,11 @@ to them. Parents (provenance) would depend on which lane wins, so provenance sta
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
+
+from influence_gpu.diffusion._triton._jit import compiled, hash_uniform
 
 __all__ = ["claim_live_targets"]
 
@@ -47,12 +47,7 @@ def _claim_kernel(
     e = tl.load(edge_ptr + offs, mask=inside, other=0)
     r = tl.load(run_ptr + offs, mask=inside, other=0)
     g = tl.load(global_run_ptr + r, mask=inside, other=0)
-    x = g.to(tl.uint64) * 0x9E3779B97F4A7C15 + e.to(tl.uint64) * 0x94D049BB133111EB
-    x = x + key.to(tl.uint64)
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EB
-    x = x ^ (x >> 31)
-    coin = (x >> 40).to(tl.float32) * (1.0 / 16777216.0)
+    coin = hash_uniform(key, g, e)
     p = tl.load(prob_ptr + e, mask=inside, other=0.0)
     slot = tl.load(col_ptr + e, mask=inside, other=0) * R + r
     live = inside & (coin < p)
@@ -91,20 +86,6 @@ def _activate_kernel(slot_ptr, won_ptr, state_ptr, n_pairs, new_state, BLOCK: tl
     tl.store(state_ptr + slot, tl.full((BLOCK,), 0, tl.int32) + new_state, mask=won)
 
 
-_KERNELS: dict[tuple[object, bool], object] = {}
-
-
-def _compiled(fn: object) -> object:
-    """``fn`` decorated on first use.
-
-    ``triton.jit`` decides between compiling (CUDA) and interpreting (``TRITON_INTERPRET=1``, CPU
-    tensors) when it decorates, so decorating lazily honours the environment of the first call.
-    """
-    mode = (fn, os.environ.get("TRITON_INTERPRET") == "1")
-    if mode not in _KERNELS:
-        _KERNELS[mode] = triton.jit(fn)
-    return _KERNELS[mode]
-
 
 def claim_live_targets(
     edges: torch.Tensor,
@@ -141,9 +122,9 @@ def claim_live_targets(
     won = torch.empty(n_pairs, dtype=torch.int8, device=edges.device)
     slots = torch.empty(n_pairs, dtype=torch.int64, device=edges.device)
     grid = (triton.cdiv(n_pairs, _BLOCK),)
-    _compiled(_claim_kernel)[grid](
+    compiled(_claim_kernel)[grid](
         edges, runs, global_runs, col, prob, state, slots, n_pairs, R, int(key), BLOCK=_BLOCK
     )
-    _compiled(_settle_kernel)[grid](slots, state, won, n_pairs, step + 1, BLOCK=_BLOCK)
-    _compiled(_activate_kernel)[grid](slots, won, state, n_pairs, step + 1, BLOCK=_BLOCK)
+    compiled(_settle_kernel)[grid](slots, state, won, n_pairs, step + 1, BLOCK=_BLOCK)
+    compiled(_activate_kernel)[grid](slots, won, state, n_pairs, step + 1, BLOCK=_BLOCK)
     return slots[won.bool()]

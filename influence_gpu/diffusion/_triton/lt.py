@@ -30,11 +30,11 @@ Provenance is exact too: the candidate parent is an atomic min of source ids.
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
+
+from influence_gpu.diffusion._triton._jit import compiled, hash_uniform
 
 __all__ = ["push_items", "settle_items", "UNDECIDED", "ACTIVE", "BLOCKED"]
 
@@ -112,14 +112,8 @@ def _settle_kernel(
     if HASHED:
         run = flat // n
         node = flat - run * n
-        x = (run + run_base).to(tl.uint64) * 0x9E3779B97F4A7C15
-        x = x + node.to(tl.uint64) * 0x94D049BB133111EB
-        x = x + key.to(tl.uint64)
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EB
-        x = x ^ (x >> 31)
         # 1 - U in float32 (exact on the 2**-24 grid), compared in float64 as torch promotes
-        theta = (1.0 - (x >> 40).to(tl.float32) * (1.0 / 16777216.0)).to(tl.float64)
+        theta = (1.0 - hash_uniform(key, run + run_base, node)).to(tl.float64)
     else:
         theta = tl.load(theta_ptr + flat, mask=mine, other=1.0)
     if MINIMUM:
@@ -140,20 +134,6 @@ def _settle_kernel(
             tl.store(cand_ptr + flat, tl.full((BLOCK,), 0, tl.int64) + n, mask=mine)
     tl.store(won_ptr + offs, won.to(tl.int8), mask=inside)
 
-
-_KERNELS: dict[tuple[object, bool], object] = {}
-
-
-def _compiled(fn: object) -> object:
-    """``fn`` decorated on first use (as in :mod:`influence_gpu.diffusion._triton.ic`).
-
-    ``triton.jit`` decides between compiling (CUDA) and interpreting (``TRITON_INTERPRET=1``, CPU
-    tensors) when it decorates, so decorating lazily honours the environment of the first call.
-    """
-    mode = (fn, os.environ.get("TRITON_INTERPRET") == "1")
-    if mode not in _KERNELS:
-        _KERNELS[mode] = triton.jit(fn)
-    return _KERNELS[mode]
 
 
 def _check_items(n_items: int) -> None:
@@ -194,7 +174,7 @@ def push_items(
         return
     _check_items(n_items)
     grid = (triton.cdiv(n_items, _BLOCK),)
-    _compiled(_push_kernel)[grid](
+    compiled(_push_kernel)[grid](
         flat, eid, src, weight, weight if alpha is None else alpha, state, agg, owner,
         owner if cand is None else cand, n_items, base,
         MINIMUM=minimum, HAS_ALPHA=alpha is not None, PROV=cand is not None, BLOCK=_BLOCK,
@@ -241,7 +221,7 @@ def settle_items(
     won = torch.empty(n_items, dtype=torch.int8, device=flat.device)
     cand, step, parent = prov if prov is not None else (owner, owner, owner)
     grid = (triton.cdiv(n_items, _BLOCK),)
-    _compiled(_settle_kernel)[grid](
+    compiled(_settle_kernel)[grid](
         flat, state, agg, owner, agg if theta is None else theta, cand, step, parent, won,
         n_items, base, n, run_base, int(key), t,
         MINIMUM=minimum, HASHED=theta is None, PROV=prov is not None, BLOCK=_BLOCK,

@@ -19,11 +19,11 @@ rebuilt from the keys on torch.
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
+
+from influence_gpu.diffusion._triton._jit import compiled, hash_uniform
 
 __all__ = ["relax_arcs"]
 
@@ -58,13 +58,7 @@ def _relax_kernel(
     r = tl.load(run_ptr + offs, mask=inside, other=0)
     e = tl.load(edge_ptr + offs, mask=inside, other=0)
     if HASHED:
-        x = (r + run_base).to(tl.uint64) * 0x9E3779B97F4A7C15
-        x = x + e.to(tl.uint64) * 0x94D049BB133111EB
-        x = x + key.to(tl.uint64)
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EB
-        x = x ^ (x >> 31)
-        coin = ((x >> 40).to(tl.float32) * (1.0 / 16777216.0)).to(tl.float64)
+        coin = hash_uniform(key, r + run_base, e).to(tl.float64)
     else:
         coin = tl.load(uni_ptr + r * uni_stride_r + e * uni_stride_e, mask=inside, other=1.0)
         coin = coin.to(tl.float64)
@@ -89,20 +83,6 @@ def _relax_kernel(
     v = tl.load(col_ptr + e, mask=found, other=0)
     tl.atomic_min(new_ptr + r * n + v, arrival * H + k % H + 1, mask=found)
 
-
-_KERNELS: dict[tuple[object, bool], object] = {}
-
-
-def _compiled(fn: object) -> object:
-    """``fn`` decorated on first use (as in :mod:`influence_gpu.diffusion._triton.ic`).
-
-    ``triton.jit`` decides between compiling (CUDA) and interpreting (``TRITON_INTERPRET=1``, CPU
-    tensors) when it decorates, so decorating lazily honours the environment of the first call.
-    """
-    mode = (fn, os.environ.get("TRITON_INTERPRET") == "1")
-    if mode not in _KERNELS:
-        _KERNELS[mode] = triton.jit(fn)
-    return _KERNELS[mode]
 
 
 def relax_arcs(
@@ -148,7 +128,7 @@ def relax_arcs(
         raise ValueError(f"one Triton relaxation batch takes < 2**31 arcs, got {n_items}")
     hashed = uniforms is None
     grid = (triton.cdiv(n_items, _BLOCK),)
-    _compiled(_relax_kernel)[grid](
+    compiled(_relax_kernel)[grid](
         runs, nodes, edges, col, prob, prob if hashed else uniforms, time_ptr, contact_rank,
         keys, new, n_items, n, run_base, int(key),
         0 if hashed else uniforms.stride(0), 0 if hashed else uniforms.stride(1),
