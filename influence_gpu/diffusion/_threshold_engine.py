@@ -197,11 +197,8 @@ def threshold_source(
 
 
 def check_key(key: Any) -> int:
-    """A hash key as a non-negative int below ``2**64``."""
-    key = _v.check_int(key, "key")
-    if not 0 <= key < 2**64:
-        raise ValueError(f"key must lie in [0, 2**64), got {key}")
-    return key
+    """A hash key: any int64, as for the IC and temporal IC coins (the hash wraps it)."""
+    return _v.check_int(key, "key")
 
 
 def chunk_thresholds(

@@ -440,6 +440,8 @@ def simulate_temporal_ic(
     num_samples = check_num_samples(num_samples)
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {strict!r}")
+    if key is not None:
+        key = _v.check_int(key, "key")  # any int64; the coins hash it as one
     rank, world = resolve_shard(shard)
     devs = check_devices(devices)
     if is_split(world, devs, graph.device):
@@ -653,6 +655,8 @@ def estimate_temporal_ic_sets(
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {strict!r}")
     seed_sets = list(seed_sets)
+    if key is not None:
+        key = _v.check_int(key, "key")
     rank, world = resolve_shard(shard)
     devs = check_devices(devices)
     if key is None:
