@@ -220,6 +220,21 @@ def test_wrong_option_types_ic(graph, opts, exc, what):
         simulate(graph, [0], num_samples=2, seed=0, **opts)
 
 
+@pytest.mark.parametrize("model", ["ic", "lt", "minimum_threshold", "temporal_ic"])
+@pytest.mark.parametrize("key,exc", [(1.5, TypeError), ("k", TypeError), (True, TypeError),
+                                     (2**70, ValueError)])
+def test_one_key_rule_for_every_model(graph, model, key, exc):
+    g = graph
+    if model == "temporal_ic":
+        g = DiffusionGraph.from_edge_index(torch.tensor([[0, 1], [1, 2]]), num_nodes=3,
+                                           edge_time=torch.tensor([1, 2]), edge_prob=[0.5, 0.5])
+    elif model != "ic":
+        g = assign_probabilities(graph, "lt_weights")
+    with pytest.raises(exc, match="key"):
+        simulate(g, [0], model=model, num_samples=2, seed=0, key=key)
+    assert simulate(g, [0], model=model, num_samples=2, key=-3).num_samples == 2  # any int64
+
+
 def test_wrong_option_types_lt(graph):
     lt = assign_probabilities(graph, "lt_weights")
     with pytest.raises(TypeError, match="return_provenance"):
