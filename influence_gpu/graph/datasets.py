@@ -78,6 +78,7 @@ _ENTRIES = [
     _snap("wiki-Vote", "edgelist", 7115, 103689, "Leskovec, Huttenlocher, Kleinberg, CHI 2010"),
     _snap("soc-Epinions1", "edgelist", 75879, 508837, "Richardson, Agrawal, Domingos, ISWC 2003"),
     _snap("soc-Slashdot0902", "edgelist", 82168, 948464, "Leskovec et al., Internet Math. 2009"),
+    _snap("web-Stanford", "edgelist", 281903, 2312497, "Leskovec et al., Internet Math. 2009"),
     _snap("soc-sign-epinions", "signed", 131828, 841372, "Leskovec et al., CHI 2010"),
     _snap("soc-sign-Slashdot090221", "signed", 82140, 549202, "Leskovec et al., CHI 2010"),
     _snap("soc-sign-bitcoinotc", "signed", 5881, 35592, "Kumar et al., ICDM 2016"),
