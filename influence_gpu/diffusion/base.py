@@ -76,7 +76,8 @@ class Diffusion:
     # the many-sets entry: fn(graph, seed_sets, num_samples, *, generator, ...) -> (means, stderrs)
     @staticmethod
     def _sets_function() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
-        raise NotImplementedError
+        # only called when _set_options is set, which every subclass with an entry does
+        raise TypeError("this diffusion has no many-sets entry; estimate runs set by set")
 
     def _kwargs(self, extra: dict[str, Any]) -> dict[str, Any]:
         opts = dict(self.options)

@@ -82,7 +82,7 @@ class _Ranking(Selector):
     """Top ``k`` nodes by a score, ties to the lower id; ``extra["score"]`` of the chosen."""
 
     def _score(self, graph: DiffusionGraph) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define _score (a ranking's node scores)")
 
     def select(
         self, graph: DiffusionGraph, k: int, *, generator: torch.Generator | None = None
