@@ -1,10 +1,13 @@
 """Native CPU kernels: C++ files with a C ABI, compiled on first use and loaded with ctypes.
 
 The kernels are plain C++ with OpenMP; they need no torch headers, so a build takes a second or
-two. A shared library is cached under ``$INFLUENCE_GPU_CACHE`` (default ``~/.cache/influence_gpu``)
-keyed by a hash of the source, the compiler and the flags. When no compiler is found or the build
-fails, :func:`load_native_library` warns once (naming the kernel) and returns ``None``, and the
-caller uses its torch path. ``INFLUENCE_GPU_NATIVE=0`` (or ``influence_gpu.typing.USE_NATIVE_CPU =
+two. They are compiled with ``-I`` this folder, which holds the headers they share
+(``native_hash.h``: the counter-based hash and the generators). A shared library is cached under
+``$INFLUENCE_GPU_CACHE`` (default ``~/.cache/influence_gpu``) keyed by a hash of the source, of
+every header it includes from this folder (so editing a header rebuilds each kernel that uses
+it), the compiler and the flags. When no compiler is found or the build fails,
+:func:`load_native_library` warns once (naming the kernel) and returns ``None``, and the caller
+uses its torch path. ``INFLUENCE_GPU_NATIVE=0`` (or ``influence_gpu.typing.USE_NATIVE_CPU =
 False``) turns every native kernel off; :func:`influence_gpu.kernels.backend.choose_backend`
 reads that flag at call time.
 
@@ -19,6 +22,7 @@ import ctypes
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +39,9 @@ __all__ = [
 ]
 
 _FLAGS = ["-O3", "-std=c++17", "-fPIC", "-shared", "-fopenmp"]
+#: the folder of the headers the kernels share (passed as ``-I``)
+_INCLUDE_DIR = Path(__file__).resolve().parent
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.MULTILINE)
 #: loaded libraries by resolved source path (``None`` after a failed build: warn once only)
 _LOADED: dict[str, Any] = {}
 
@@ -82,12 +89,25 @@ def _compiler() -> str | None:
     return None
 
 
+def _headers(source: bytes, seen: dict[Path, bytes]) -> dict[Path, bytes]:
+    """The headers ``#include "..."``-d from :data:`_INCLUDE_DIR` by ``source``, transitively."""
+    for name in _INCLUDE.findall(source):
+        path = (_INCLUDE_DIR / name.decode()).resolve()
+        if path not in seen and path.is_file():
+            seen[path] = path.read_bytes()
+            _headers(seen[path], seen)
+    return seen
+
+
 def _build(cxx: str, source: Path) -> Path:
     src = source.read_bytes()
+    flags = [*_FLAGS, f"-I{_INCLUDE_DIR}"]
     version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
-    tag = hashlib.sha256(
-        src + version.encode() + " ".join(_FLAGS).encode() + platform.machine().encode()
-    ).hexdigest()[:16]
+    digest = hashlib.sha256(src + version.encode() + " ".join(_FLAGS).encode())
+    digest.update(platform.machine().encode())
+    for path, text in sorted(_headers(src, {}).items()):
+        digest.update(path.name.encode() + b"\0" + text)
+    tag = digest.hexdigest()[:16]
     out = native_cache_dir() / f"{source.stem}-{tag}.so"
     if out.exists():
         return out
@@ -96,7 +116,7 @@ def _build(cxx: str, source: Path) -> Path:
     os.close(fd)
     try:
         res = subprocess.run(
-            [cxx, *_FLAGS, str(source), "-o", tmp], capture_output=True, text=True, timeout=300
+            [cxx, *flags, str(source), "-o", tmp], capture_output=True, text=True, timeout=300
         )
         if res.returncode != 0:
             raise RuntimeError(res.stderr.strip()[-2000:])
@@ -133,7 +153,7 @@ def load_native_library(source: Path, what: str = "native") -> Any:
     (naming ``what``) and returns ``None``.
 
     Args:
-        source: path of a self-contained C++ file with a C ABI.
+        source: path of a C++ file with a C ABI (it may include this folder's headers).
         what: short name of the kernel for the warning (e.g. ``"RR-set"``).
 
     Returns:

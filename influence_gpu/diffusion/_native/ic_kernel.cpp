@@ -12,35 +12,12 @@
 #include <omp.h>
 #endif
 
+#include "native_hash.h"
+
 namespace {
 
-inline uint64_t splitmix64(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-struct Rng {
-    uint64_t s[4];
-    explicit Rng(uint64_t seed) {
-        for (auto& x : s) x = splitmix64(seed);
-    }
-    static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-    inline uint64_t next() {  // xoshiro256**
-        const uint64_t result = rotl(s[1] * 5, 7) * 9;
-        const uint64_t t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = rotl(s[3], 45);
-        return result;
-    }
-    inline float uniform() { return (next() >> 40) * 0x1.0p-24f; }            // [0, 1)
-    inline float uniform_open0() { return ((next() >> 40) + 1) * 0x1.0p-24f; }  // (0, 1]
-};
+using ig::hash_uniform;
+using Rng = ig::Xoshiro256ss;
 
 // One record per out-edge, rows sorted by probability (largest first): the three fields a
 // landing reads sit in one cache line.
@@ -50,16 +27,6 @@ struct Edge {
     int32_t dst;
 };
 static_assert(sizeof(Edge) == 12, "Edge must be packed as three 4-byte fields");
-
-// Bit-for-bit the same as influence_gpu.diffusion._common.hash_uniform (splitmix64 finaliser
-// over run * golden + item * M2 + key, top 24 bits), so both backends see the same coins.
-inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
-    uint64_t x = run * 0x9E3779B97F4A7C15ULL + item * 0x94D049BB133111EBULL + key;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    x = x ^ (x >> 31);
-    return static_cast<float>(x >> 40) * 0x1.0p-24f;
-}
 
 // The part both samplers share: runs spread over threads, one breadth-first search per run with
 // per-thread visit stamps and queue, seeds counted as active, optional provenance and per-node

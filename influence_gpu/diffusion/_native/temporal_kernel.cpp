@@ -21,17 +21,11 @@
 #include <omp.h>
 #endif
 
+#include "native_hash.h"
+
 namespace {
 
-// Bit-for-bit the same as influence_gpu.diffusion._common.hash_uniform (splitmix64 finaliser
-// over run * golden + item * M2 + key, top 24 bits), so both backends see the same coins.
-inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
-    uint64_t x = run * 0x9E3779B97F4A7C15ULL + item * 0x94D049BB133111EBULL + key;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    x = x ^ (x >> 31);
-    return static_cast<float>(x >> 40) * 0x1.0p-24f;
-}
+using ig::hash_uniform;
 
 // First element >= x of the sorted c[0 .. len), or null: std::lower_bound without branches in
 // the loop (conditional moves), as the comparisons are unpredictable.

@@ -29,18 +29,12 @@
 #include <omp.h>
 #endif
 
+#include "native_hash.h"
+
 namespace {
 
-inline uint64_t hash64(uint64_t key, uint64_t run, uint64_t item) {
-    uint64_t x = run * 0x9E3779B97F4A7C15ULL + item * 0x94D049BB133111EBULL + key;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
-inline float hash_uniform(uint64_t key, uint64_t run, uint64_t item) {
-    return static_cast<float>(hash64(key, run, item) >> 40) * 0x1.0p-24f;
-}
+using ig::hash64;
+using ig::hash_uniform;
 
 inline double hash_open0(uint64_t key, uint64_t run, uint64_t item) {  // (0, 1]
     return static_cast<double>((hash64(key, run, item) >> 40) + 1) * 0x1.0p-24;
