@@ -66,6 +66,8 @@ METHODS: dict[str, str] = {
     "sga": "influence_gpu.selection.community:SGA",
     "c_spin": "influence_gpu.selection.community:CSPIN",
     "c_sga": "influence_gpu.selection.community:CSGA",
+    "icc": "influence_gpu.selection.rankings:ICCRanking",
+    "closeness": "influence_gpu.selection.rankings:ClosenessRanking",
 }
 
 
@@ -236,7 +238,8 @@ def select_seeds(
         k: number of seeds, ``1 <= k <= num_nodes``.
         method: one of :data:`METHODS` (``celf``, ``celf_pp``, ``greedy``, ``degree``,
             ``degree_discount``, ``kshell``, ``random``, ``imm``; paper E's ``kt``, ``ktim``,
-            ``imit``, ``tim``, ``cca``; paper D's ``spin``, ``sga``, ``c_spin``, ``c_sga``).
+            ``imit``, ``tim``, ``cca``; paper D's ``spin``, ``sga``, ``c_spin``, ``c_sga``, ``icc``,
+            ``closeness``).
         model: diffusion model of the method (simulation- and sketch-based methods).
         num_samples: Monte Carlo runs per oracle evaluation.
         seed: integer seed or generator.

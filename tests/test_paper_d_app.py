@@ -131,6 +131,8 @@ def test_config_methods_match_default_methods(tmp_path):
     built = {}
     for m in cfg.paper_d.methods:
         node = cfg.paper_d.selectors[m]
+        # every compared method is a selector of the selection layer (conf/selector/<name>.yaml)
+        assert node._target_.startswith("influence_gpu.selection."), (m, node._target_)
         sel = instantiate(node)
         built[m] = repr(sel(diffusion=lt) if node.get("_partial_") else sel)
     ours = {m.name: repr(m.build(lt)) for m in default_methods()}

@@ -5,10 +5,13 @@ graph is not available) and each model (minimum threshold, multiplication thresh
 ``lt_weights``, ``b(u, v) = multiplicity / indeg(v)``; DESIGN 7.4):
 
 (a) rankings: the top ``k`` nodes by ICC (DESIGN 7.4's score: ``active - blocked`` for the two
-    threshold models, ``active`` for LT; :class:`ICCRanking`), by ``ICC_active`` alone, by plain
-    closeness (:class:`ClosenessRanking`) and by out-degree;
+    threshold models, ``active`` for LT;
+    :class:`~influence_gpu.selection.rankings.ICCRanking`), by ``ICC_active`` alone, by plain
+    closeness (:class:`~influence_gpu.selection.rankings.ClosenessRanking`) and by out-degree;
 (b) selectors: C-SPIN, C-SGA (also with the ``ICC_active`` shortlist), SPIN, SGA and plain
-    greedy hill climbing (:class:`OracleGreedy`); (c) under LT also CELF++.
+    greedy hill climbing (:class:`~influence_gpu.selection.greedy.Greedy` over the batched
+    partition oracle, ``oracle="partition"``); (c) under LT also CELF++
+    (:class:`~influence_gpu.selection.greedy.CELFPP`, the same oracle).
 
 Every set of one (network, model) is re-scored together with ``eval_runs`` runs on one common
 set of threshold draws (:class:`~influence_gpu.selection.community.PartitionOracle`, one seed
@@ -35,24 +38,17 @@ from influence_gpu.diffusion.base import (
     MinimumThreshold,
     MultiplicationThreshold,
 )
-from influence_gpu.graph.closeness import DEFAULT_THRESHOLD, closeness_centrality, icc_score
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
-from influence_gpu.selection.base import (
-    SelectionResult,
-    Selector,
-    check_graph,
-    check_k,
-    make_result,
-)
+from influence_gpu.selection.community import CSGA, CSPIN, SGA, SPIN, PartitionOracle
+from influence_gpu.selection.greedy import CELFPP, Greedy
+from influence_gpu.selection.heuristics import Degree
+from influence_gpu.selection.rankings import ClosenessRanking, ICCRanking
 
 __all__ = [
     "NETWORKS",
     "MODELS",
     "Method",
     "Network",
-    "ICCRanking",
-    "ClosenessRanking",
-    "OracleGreedy",
     "default_methods",
     "run_network_model",
     "run_experiment",
@@ -75,108 +71,6 @@ MODELS: dict[str, type[Diffusion]] = {
     "lt": LinearThreshold,
 }
 _THRESHOLD_ONLY = ("minimum_threshold", "multiplication_threshold")
-
-
-# ----------------------------------------------------------------------------- rankings
-class _Ranking(Selector):
-    """Top ``k`` nodes by a score, ties to the lower id; ``extra["score"]`` of the chosen."""
-
-    def _score(self, graph: DiffusionGraph) -> torch.Tensor:  # pragma: no cover - abstract
-        raise TypeError(f"{type(self).__name__} must define _score (a ranking's node scores)")
-
-    def select(
-        self, graph: DiffusionGraph, k: int, *, generator: torch.Generator | None = None
-    ) -> SelectionResult:
-        """Choose the ``k`` nodes of largest score (``generator`` unused)."""
-        t0 = time.perf_counter()
-        graph = check_graph(graph)
-        k = check_k(k, graph.num_nodes)
-        score = self._score(graph).double().cpu()
-        ids = torch.argsort(-score, stable=True)[:k]
-        return make_result(graph, self.name, ids, t0,
-                           extra={"score": [float(score[v]) for v in ids]})
-
-
-class ICCRanking(_Ranking):
-    """Top ``k`` by paper D's influence-based closeness score (DESIGN 7.4).
-
-    ``ICC_active - blocked_weight * ICC_blocked`` under a non-submodular model (minimum /
-    multiplication threshold), ``ICC_active`` under a submodular one (LT), which has no blocked
-    state (:func:`~influence_gpu.graph.closeness.icc_score`).
-
-    Args:
-        diffusion: the model; only whether it is submodular matters (``None``: as non-submodular).
-        blocked_weight: weight of ``ICC_blocked`` (1: DESIGN's score; 0: ``ICC_active`` alone).
-        threshold: the path-product cut-off ``lambda``.
-    """
-
-    name = "icc"
-
-    def __init__(self, diffusion: Diffusion | None = None, blocked_weight: float = 1.0,
-                 threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.diffusion = diffusion
-        self.blocked_weight = float(blocked_weight)
-        self.threshold = float(threshold)
-
-    def _score(self, graph: DiffusionGraph) -> torch.Tensor:
-        submodular = self.diffusion is not None and self.diffusion.submodular
-        weight = 0.0 if submodular else self.blocked_weight
-        return icc_score(graph, blocked_weight=weight, threshold=self.threshold)
-
-
-class ClosenessRanking(_Ranking):
-    """Top ``k`` by plain closeness over outward hops (Wasserman-Faust), paper D's baseline."""
-
-    name = "closeness"
-
-    def _score(self, graph: DiffusionGraph) -> torch.Tensor:
-        return closeness_centrality(graph)
-
-
-# ----------------------------------------------------------------------------- greedy
-class OracleGreedy(Selector):
-    """Plain greedy / CELF++ (:func:`lazy_greedy`) over the batched :class:`PartitionOracle`.
-
-    The library's ``Greedy`` / ``CELFPP`` run the same engine over ``SpreadOracle``, which
-    simulates the threshold models set by set; this one batches every round into a few
-    simulator calls (common random numbers, weakly connected parts, cached part values).
-
-    Args:
-        diffusion: the model; its ``num_samples`` is the runs per evaluation.
-        mode: ``"greedy"`` (the reference for non-submodular models) or ``"celf_pp"``.
-        batch_size: stale heads re-scored per oracle call (CELF++).
-    """
-
-    def __init__(self, diffusion: Diffusion | None = None, mode: str = "greedy",
-                 batch_size: int = 8) -> None:
-        if mode not in ("greedy", "celf_pp"):
-            raise ValueError(f"mode must be 'greedy' or 'celf_pp', got {mode!r}")
-        self.diffusion = diffusion
-        self.mode = mode
-        self.batch_size = batch_size
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        """``"greedy"`` or ``"celf_pp"`` (the mode)."""
-        return self.mode
-
-    def select(
-        self, graph: DiffusionGraph, k: int, *, generator: torch.Generator | None = None
-    ) -> SelectionResult:
-        """Choose ``k`` seeds; ``prefix_objective`` is the oracle's spread of each prefix."""
-        from influence_gpu.selection.community import PartitionOracle
-        from influence_gpu.selection.lazy_greedy import lazy_greedy
-
-        t0 = time.perf_counter()
-        graph = check_graph(graph)
-        k = check_k(k, graph.num_nodes)
-        oracle = PartitionOracle(graph, self.diffusion, generator=generator)
-        trace = lazy_greedy(k, list(range(graph.num_nodes)), oracle, mode=self.mode,
-                            batch_size=self.batch_size)
-        return make_result(graph, self.name, trace.chosen, t0,
-                           prefix_objective=trace.prefix_values,
-                           prefix_seconds=trace.prefix_seconds, finished=trace.finished,
-                           evaluations=trace.evaluations, oracle_calls=trace.calls)
 
 
 # ----------------------------------------------------------------------------- methods
@@ -217,9 +111,6 @@ def default_methods(**overrides: dict[str, Any]) -> list[Method]:
         **overrides: method name -> constructor keywords replacing the defaults (e.g.
             ``sga={"generations": 10}``).
     """
-    from influence_gpu.selection.community import CSGA, CSPIN, SGA, SPIN
-    from influence_gpu.selection.heuristics import Degree
-
     def make(cls: Any, name: str, **base: Any) -> Any:
         return functools.partial(cls, **{**base, **overrides.get(name, {})})
 
@@ -237,8 +128,9 @@ def default_methods(**overrides: dict[str, Any]) -> list[Method]:
                per_k=True, models=_THRESHOLD_ONLY),
         Method("spin", make(SPIN, "spin")),
         Method("sga", make(SGA, "sga"), per_k=True),
-        Method("greedy", make(OracleGreedy, "greedy", mode="greedy")),
-        Method("celf_pp", make(OracleGreedy, "celf_pp", mode="celf_pp"), models=("lt",)),
+        Method("greedy", make(Greedy, "greedy", oracle="partition", progress=False)),
+        Method("celf_pp", make(CELFPP, "celf_pp", oracle="partition", progress=False),
+               models=("lt",)),
     ]
 
 
@@ -286,8 +178,6 @@ def run_network_model(
         for prefixes) and ``own_objective`` (the method's estimate; ``None`` for rankings).
     """
     from tqdm.auto import tqdm
-
-    from influence_gpu.selection.community import PartitionOracle
 
     model = diffusion.name if model is None else model
     ks = sorted({int(k) for k in ks})

@@ -2,13 +2,15 @@
 
 * :mod:`.base` - :class:`SeedSelector` / :class:`BlockingSelector` and :class:`SelectionResult`.
 * :mod:`.lazy_greedy` - greedy / CELF / CELF++ over a :class:`MarginalOracle` (:mod:`.oracles`).
-* :mod:`.greedy` - :class:`Greedy`, :class:`CELF`, :class:`CELFPP` on Monte Carlo spread.
+* :mod:`.greedy` - :class:`Greedy`, :class:`CELF`, :class:`CELFPP` on Monte Carlo spread
+  (:class:`SpreadOracle`, or paper D's batched ``PartitionOracle`` with ``oracle="partition"``).
 * :mod:`.heuristics` - :class:`Degree`, :class:`DegreeDiscount`, :class:`KShell`,
   :class:`RandomSeeds`.
 * :mod:`.imm` - :class:`IMM` on reverse-reachable sketches (:mod:`influence_gpu.rr`).
 * :mod:`.temporal` - paper E: :class:`KT`, :class:`KTIM`, :class:`IMIT`, :class:`TIM`,
   :class:`CCA` on temporal graphs.
 * :mod:`.community` - paper D: :class:`SPIN`, :class:`SGA`, :class:`CSPIN`, :class:`CSGA`.
+* :mod:`.rankings` - paper D's rankings: :class:`ICCRanking`, :class:`ClosenessRanking`.
 * :mod:`.blocking` - influence blocking (paper B): :class:`NIECELF`, :class:`MCSCELF`,
   :class:`RRCELF` and the degree / proximity / random baselines.
 
@@ -53,6 +55,7 @@ from influence_gpu.selection.oracles import (
     NIEOracle,
     SpreadOracle,
 )
+from influence_gpu.selection.rankings import ClosenessRanking, ICCRanking
 from influence_gpu.selection.temporal import CCA, IMIT, KT, KTIM, TIM
 
 __all__ = [
@@ -84,6 +87,8 @@ __all__ = [
     "SGA",
     "CSPIN",
     "CSGA",
+    "ICCRanking",
+    "ClosenessRanking",
     "NIECELF",
     "MCSCELF",
     "RRCELF",
