@@ -22,20 +22,18 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import array
 import json
 import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _busy import busy_processes  # noqa: E402
-from simulate_vs_peers import interleaved, top_degree  # noqa: E402
+from simulate_vs_peers import cynetdiff_call, interleaved, top_degree  # noqa: E402
 
 from influence_gpu.diffusion.lt import simulate_lt  # noqa: E402
 from influence_gpu.graph import assign_probabilities  # noqa: E402
@@ -50,27 +48,6 @@ def ours_call(graph, seeds, runs: int, backend: str):
     def call():
         res = simulate_lt(graph, seeds, runs, generator=gen, backend=backend)
         return res.mean, res.stderr
-
-    return call
-
-
-def cynetdiff_call(graph, seeds, runs: int):
-    """A zero-argument callable running CyNetDiff's LT model ``runs`` times."""
-    from cynetdiff.models import LinearThresholdModel
-
-    starts = array.array("I", graph.rowptr[:-1].tolist())
-    edges = array.array("I", graph.col.tolist())
-    influence = array.array("f", graph.edge_prob.tolist())
-    model = LinearThresholdModel(starts, edges, influence=influence, rng=0)
-    model.set_seeds(seeds.tolist())
-    counts = np.empty(runs)
-
-    def call():
-        for r in range(runs):
-            model.reset_model()
-            model.advance_until_completion()
-            counts[r] = model.get_num_activated_nodes()
-        return float(counts.mean()), float(counts.std(ddof=1) / np.sqrt(runs))
 
     return call
 
@@ -120,7 +97,7 @@ def main(argv=None) -> int:
     calls = {
         "ours_native": ours_call(g, seeds, args.runs, "native"),
         "ours_torch": ours_call(g, seeds, args.torch_runs, "torch"),
-        "cynetdiff": cynetdiff_call(g, seeds, args.peer_runs),
+        "cynetdiff": cynetdiff_call(g, seeds, args.peer_runs, model="lt"),
     }
     runs = {"ours_native": args.runs, "ours_torch": args.torch_runs, "cynetdiff": args.peer_runs}
     quiet, qload = measure(calls, runs, args.repeats)

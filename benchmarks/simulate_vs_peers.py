@@ -64,14 +64,20 @@ def ours_call(
     return call
 
 
-def cynetdiff_call(graph: DiffusionGraph, seeds: torch.Tensor, runs: int):
-    """A zero-argument callable running CyNetDiff ``runs`` times; returns (mean, stderr)."""
-    from cynetdiff.models import IndependentCascadeModel
+def cynetdiff_call(graph: DiffusionGraph, seeds: torch.Tensor, runs: int, model: str = "ic"):
+    """A zero-argument callable running CyNetDiff's IC (or ``model="lt"``: LT) ``runs`` times.
+
+    The callable returns ``(mean, stderr)`` of the activated counts.
+    """
+    from cynetdiff.models import IndependentCascadeModel, LinearThresholdModel
 
     starts = array.array("I", graph.rowptr[:-1].tolist())
     edges = array.array("I", graph.col.tolist())
     probs = array.array("f", graph.edge_prob.tolist())
-    model = IndependentCascadeModel(starts, edges, activation_probs=probs, rng=0)
+    if model == "lt":
+        model = LinearThresholdModel(starts, edges, influence=probs, rng=0)
+    else:
+        model = IndependentCascadeModel(starts, edges, activation_probs=probs, rng=0)
     model.set_seeds(seeds.tolist())
     counts = np.empty(runs)
 
