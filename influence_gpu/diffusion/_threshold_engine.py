@@ -73,7 +73,6 @@ __all__ = [
     "as_runs",
     "summarize_runs",
     "choose_engine",
-    "native_kernel",
     "triton_chunk",
     "plan_native",
     "run_native",
@@ -508,18 +507,6 @@ def choose_engine(model: str, graph: DiffusionGraph, backend: str) -> str:
         applicable=applicable,
         why_not=why,
     )
-
-
-def native_kernel(model: str, graph: DiffusionGraph, backend: str) -> Any:
-    """The native kernel when :func:`choose_engine` picks it for this call, else ``None``.
-
-    Raises:
-        ValueError: as :func:`choose_engine`.
-        RuntimeError: ``backend="native"`` and the kernel failed to build.
-    """
-    from influence_gpu.diffusion._native.lt import load_lt_kernel
-
-    return load_lt_kernel() if choose_engine(model, graph, backend) == "native" else None
 
 
 def _native_arrays_bytes(graph: DiffusionGraph, model: str) -> int:

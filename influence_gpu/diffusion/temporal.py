@@ -859,14 +859,6 @@ def _choose_temporal_backend(graph: DiffusionGraph, backend: str, *, provenance:
     )
 
 
-def _native_kernel(graph: DiffusionGraph, backend: str, *, provenance: bool) -> Any:
-    """The native kernel when :func:`_choose_temporal_backend` picks it, else ``None``."""
-    from influence_gpu.diffusion._native.temporal import load_temporal_kernel
-
-    chosen = _choose_temporal_backend(graph, backend, provenance=provenance)
-    return load_temporal_kernel() if chosen == "native" else None
-
-
 def _num_contacts(graph: DiffusionGraph) -> int:
     return 0 if graph.time_values is None else graph.time_values.numel()
 

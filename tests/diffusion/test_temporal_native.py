@@ -249,8 +249,8 @@ def test_forced_native_errors():
     cuda_graph = SimpleNamespace(device=torch.device("cuda"), num_nodes=10, num_edges=30,
                                  time_values=g.time_values)
     with pytest.raises(ValueError, match="CPU graph for temporal IC"):
-        temporal._native_kernel(cuda_graph, "native", provenance=False)
-    assert temporal._native_kernel(cuda_graph, "auto", provenance=False) is None
+        temporal._choose_temporal_backend(cuda_graph, "native", provenance=False)
+    assert temporal._choose_temporal_backend(cuda_graph, "auto", provenance=False) != "native"
     # auto with provenance falls back to torch silently
     res = simulate_temporal_ic(g, torch.tensor([0]), 2, key=1, return_provenance=True)
     assert res.extra["backend"] == "torch" and res.parent is not None
