@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 
 NETWORKS = {"email_eu_core": "email-Eu-core", "p2p_gnutella08": "p2p-Gnutella08",
+            "web_stanford": "web-Stanford",
             "p2p_gnutella24": "p2p-Gnutella24"}
 
 

@@ -129,7 +129,8 @@ def fit_nie(
     data_seconds = time.perf_counter() - t0
     dm.setup("fit")
     model = instantiate(model_cfg, graph_hash=graph.content_hash(), h=dm.h,
-                        weight_rule=dm.weight_rule)
+                        weight_rule=dm.weight_rule, worlds=dm.worlds,
+                        worlds_seed=dm.worlds_seed, roots_per_world=dm.roots_per_world)
     model.fit_scaler(dm.train_features, dm.train_labels)
     t1 = time.perf_counter()
     trainer.fit(model=model, datamodule=dm)
@@ -147,6 +148,10 @@ def fit_nie(
                            "num_train": len(dm.data_train), "epochs": int(trainer.current_epoch),
                            "world_size": int(trainer.world_size), "batch_size": global_batch,
                            "per_device_batch_size": int(dm.batch_size),
+                           "h": int(dm.h), "weight_rule": dm.weight_rule,
+                           "worlds": int(dm.worlds), "worlds_seed": int(dm.worlds_seed),
+                           "roots_per_world": int(dm.roots_per_world),
+                           "residual": bool(getattr(model, "residual", False)),
                            "data_seconds": data_seconds, "train_seconds": train_seconds}
     for stage, data in (("val", dm.data_val), ("test", dm.data_test)):
         for key, val in _score(net, data).items():

@@ -74,6 +74,9 @@ class NIEDataModule(L.LightningDataModule):
         self.graph_hash: str | None = None
         self.h: int = int(self.generation.get("h", 2))
         self.weight_rule: str = str(self.generation.get("weight_rule", "alg1"))
+        self.worlds: int = int(self.generation.get("worlds", 0))
+        self.worlds_seed: int = int(self.generation.get("worlds_seed", 0))
+        self.roots_per_world: int = int(self.generation.get("roots_per_world", 0))
         self.data_train: TensorDataset | None = None
         self.data_val: TensorDataset | None = None
         self.data_test: TensorDataset | None = None
@@ -101,6 +104,9 @@ class NIEDataModule(L.LightningDataModule):
         self.graph_hash = state["graph_hash"]
         self.h = int(state["config"].get("h", self.h))
         self.weight_rule = str(state["config"]["weight_rule"])
+        self.worlds = int(state["config"]["worlds"])
+        self.worlds_seed = int(state["config"]["worlds_seed"])
+        self.roots_per_world = int(state["config"]["roots_per_world"])
         x = state["features"].float()
         y = state["labels"].float()
         num = x.size(0)

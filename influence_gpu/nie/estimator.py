@@ -43,19 +43,28 @@ class NIEMLP(nn.Module):
     Args:
         in_features: number of input features (7).
         hidden_dims: sizes of the hidden layers (paper: ``[128, 128]``).
+        residual: ``None`` (the paper's regressor) or the index of a feature that is itself an
+            estimate of the label (the sampled-world ``saved``): the MLP then learns the label
+            minus that feature, and the prediction is the feature plus the MLP's correction (not
+            in the paper; it keeps the prediction tied to the estimate on sets unlike the
+            training sets, where a plain MLP extrapolates).
 
     Raises:
-        ValueError: non-positive sizes.
+        ValueError: non-positive sizes, or ``residual`` out of range.
 
     Shapes:
         input ``[B, in_features]`` (raw features) -> output ``[B]`` (blocked influence).
     """
 
-    def __init__(self, in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = (128, 128)):
+    def __init__(self, in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = (128, 128),
+                 residual: int | None = None):
         super().__init__()
         dims = [int(in_features), *[int(d) for d in hidden_dims]]
         if any(d < 1 for d in dims):
             raise ValueError(f"in_features and hidden_dims must be positive, got {dims}")
+        if residual is not None and not 0 <= int(residual) < dims[0]:
+            raise ValueError(f"residual must index a feature (0..{dims[0] - 1}), got {residual!r}")
+        self.residual = None if residual is None else int(residual)
         layers: list[nn.Module] = []
         for a, b in zip(dims[:-1], dims[1:], strict=True):
             layers += [nn.Linear(a, b), nn.ReLU()]
@@ -68,6 +77,9 @@ class NIEMLP(nn.Module):
         self.register_buffer("label_mean", torch.zeros(()))
         self.register_buffer("label_std", torch.ones(()))
         self.register_buffer("scaler_fitted", torch.zeros((), dtype=torch.bool))
+        if self.residual is not None:  # standardisation of label - feature[residual]
+            self.register_buffer("residual_mean", torch.zeros(()))
+            self.register_buffer("residual_std", torch.ones(()))
 
     @torch.no_grad()
     def fit_scaler(self, features: torch.Tensor, labels: torch.Tensor) -> None:
@@ -95,12 +107,22 @@ class NIEMLP(nn.Module):
         self.label_mean.copy_(y.mean())
         ls = y.std()
         self.label_std.copy_(ls if float(ls) > 1e-12 else torch.ones_like(ls))
+        if self.residual is not None:
+            r = y - x[:, self.residual]
+            self.residual_mean.copy_(r.mean())
+            rs = r.std()
+            self.residual_std.copy_(rs if float(rs) > 1e-12 else torch.ones_like(rs))
         self.scaler_fitted.fill_(True)
 
     def forward_standardized(self, x: torch.Tensor) -> torch.Tensor:
         """Prediction in standardised label units (the training target)."""
-        z = (x.to(self.feature_mean.dtype) - self.feature_mean) / self.feature_std
-        return self.mlp(z).squeeze(-1)
+        x = x.to(self.feature_mean.dtype)
+        z = (x - self.feature_mean) / self.feature_std
+        out = self.mlp(z).squeeze(-1)
+        if self.residual is None:
+            return out
+        pred = out * self.residual_std + self.residual_mean + x[..., self.residual]
+        return (pred - self.label_mean) / self.label_std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Predicted blocked influence ``[B]`` of raw features ``[B, in_features]``."""
@@ -121,12 +143,13 @@ class NIEEnsemble(nn.Module):
     """
 
     def __init__(self, num_members: int, in_features: int = NUM_FEATURES,
-                 hidden_dims: Sequence[int] = (128, 128)):
+                 hidden_dims: Sequence[int] = (128, 128), residual: int | None = None):
         super().__init__()
         if isinstance(num_members, bool) or int(num_members) != num_members or num_members < 2:
             raise ValueError(f"an NIEEnsemble needs num_members >= 2, got {num_members!r}")
         self.members = nn.ModuleList(
-            NIEMLP(in_features, hidden_dims) for _ in range(int(num_members)))
+            NIEMLP(in_features, hidden_dims, residual) for _ in range(int(num_members)))
+        self.residual = self.members[0].residual
         self.in_features = self.members[0].in_features
         self.hidden_dims = self.members[0].hidden_dims
 
@@ -158,7 +181,7 @@ class NIEEnsemble(nn.Module):
 
 
 def build_nie_net(in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = (128, 128),
-                  num_members: int = 1) -> NIEMLP | NIEEnsemble:
+                  num_members: int = 1, residual: int | None = None) -> NIEMLP | NIEEnsemble:
     """One :class:`NIEMLP` (``num_members == 1``, the paper's model) or an :class:`NIEEnsemble`.
 
     Raises:
@@ -167,8 +190,8 @@ def build_nie_net(in_features: int = NUM_FEATURES, hidden_dims: Sequence[int] = 
     if isinstance(num_members, bool) or int(num_members) != num_members or num_members < 1:
         raise ValueError(f"num_members must be an integer >= 1, got {num_members!r}")
     if num_members == 1:
-        return NIEMLP(in_features, hidden_dims)
-    return NIEEnsemble(int(num_members), in_features, hidden_dims)
+        return NIEMLP(in_features, hidden_dims, residual)
+    return NIEEnsemble(int(num_members), in_features, hidden_dims, residual)
 
 
 
@@ -202,20 +225,36 @@ class NIE:
         stats: precomputed per-graph statistics (default: computed / read from the disk cache).
         weight_rule: interrelation weight rule the model was trained with (``"alg1"``,
             paper B's, or ``"edge"``).
+        worlds: sampled worlds of the ``saved`` feature (``0``: paper B's seven features; see
+            :mod:`influence_gpu.nie.features`).
+        worlds_seed: seed of those worlds.
+        roots_per_world: sampled roots per world of their sketch (``0``: every reached node).
 
     Raises:
-        ValueError: the scaler of ``net`` was never fitted, or an unknown ``weight_rule``.
+        ValueError: the scaler of ``net`` was never fitted, an unknown ``weight_rule``, or
+            ``net`` expects another number of features than ``worlds`` gives.
     """
 
     def __init__(self, net: NIEMLP | NIEEnsemble, graph: DiffusionGraph, h: int = 2,
-                 stats: Any = None, weight_rule: str = "alg1"):
+                 stats: Any = None, weight_rule: str = "alg1", worlds: int = 0,
+                 worlds_seed: int = 0, roots_per_world: int = 0):
         if not bool(net.scaler_fitted):
             raise ValueError("net has no fitted scaler: train it (or load a checkpoint) first")
         self.graph = graph
         self.net = net.to(graph.device).eval()
         self.h = int(h)
-        self.featurizer = NIEFeaturizer(graph, stats=stats, h=self.h, weight_rule=weight_rule)
+        self.featurizer = NIEFeaturizer(graph, stats=stats, h=self.h, weight_rule=weight_rule,
+                                        worlds=worlds, worlds_seed=worlds_seed,
+                                        roots_per_world=roots_per_world)
+        if int(net.in_features) != self.featurizer.num_features:
+            raise ValueError(
+                f"net takes {int(net.in_features)} features but worlds={worlds} gives "
+                f"{self.featurizer.num_features}"
+            )
         self.weight_rule = self.featurizer.weight_rule
+        self.worlds = self.featurizer.worlds
+        self.worlds_seed = self.featurizer.worlds_seed
+        self.roots_per_world = self.featurizer.roots_per_world
 
     @classmethod
     def load(
@@ -247,7 +286,7 @@ class NIE:
         try:
             # checkpoints written before ensembles held one MLP
             net = build_nie_net(cfg["in_features"], cfg["hidden_dims"],
-                                cfg.get("num_members", 1))
+                                cfg.get("num_members", 1), residual=cfg.get("residual"))
             state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items()
                      if k.startswith("net.")}
             net.load_state_dict(state)
@@ -257,8 +296,10 @@ class NIE:
                 f"{ckpt_path}: damaged NIE checkpoint, cannot rebuild the network "
                 f"({type(err).__name__}: {str(err)[:300]})"
             ) from None
-        # checkpoints written before weight_rule was saved used paper B's Alg. 1
-        return cls(net, graph, h=h, stats=stats, weight_rule=cfg.get("weight_rule", "alg1"))
+        # checkpoints written before weight_rule / worlds were saved: paper B's Alg. 1, 7 features
+        return cls(net, graph, h=h, stats=stats, weight_rule=cfg.get("weight_rule", "alg1"),
+                   worlds=int(cfg.get("worlds", 0)), worlds_seed=int(cfg.get("worlds_seed", 0)),
+                   roots_per_world=int(cfg.get("roots_per_world", 0)))
 
     @torch.no_grad()
     def predict(self, false_ids: torch.Tensor, true_sets: Sequence[torch.Tensor]) -> torch.Tensor:

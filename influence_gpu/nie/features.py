@@ -24,6 +24,16 @@ For a false-and-true information instance ``(S_F, S_T)`` the features are, in th
   states are independent and F arrives only along shortest paths (see ``benchmarks/RESULTS.md``,
   paper B section).
 
+``worlds=W > 0`` (not in the paper; ``0``, the default, is its seven features) appends an eighth
+feature, ``saved``: the blocked influence of ``S_T`` counted on ``W`` sampled live-edge worlds, an
+unbiased Monte Carlo estimate of the label itself (the world-rooted blocking sketch of
+:func:`~influence_gpu.rr.blocking.sample_blocking_world_sketch`, every reached node a root or
+``roots_per_world`` sampled ones). It sees what the hop features
+cannot: which nodes the false cascade really reaches first, and how much a candidate adds to the
+nodes ``S_T`` already saves (the later NIE-CELF picks that the seven features over-predicted).
+Its worlds are fixed by ``S_F`` and ``worlds_seed`` (:func:`worlds_key`), so the featurizer stays
+deterministic, and they are independent of the worlds that label the training set.
+
 Only distances ``d(S_T, v) < d(S_F, v) <= h`` matter for ``g``, so the truth side needs a BFS of
 depth ``h - 1`` from ``S_T`` over the *whole* graph (a shortest path from ``S_T`` may leave the
 ball ``N_h(S_F)``), run for all truth sets at once on ``(set, node)`` pairs. Everything that
@@ -41,8 +51,9 @@ import torch
 
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.statistics import NodeStatistics, compute_statistics
+from influence_gpu.rr.blocking import sample_blocking_world_sketch
 
-__all__ = ["FEATURE_NAMES", "NIEFeaturizer", "WEIGHT_RULES"]
+__all__ = ["FEATURE_NAMES", "NIEFeaturizer", "WEIGHT_RULES", "feature_names", "worlds_key"]
 
 #: Rules for the weights ``w`` of the interrelation feature: paper B's Alg. 1, or per arc.
 WEIGHT_RULES: tuple[str, ...] = ("alg1", "edge")
@@ -65,6 +76,35 @@ FEATURE_NAMES: tuple[str, ...] = (
     "interrelation",
 )
 
+_MASK62 = (1 << 62) - 1
+
+
+def feature_names(worlds: int = 0) -> tuple[str, ...]:
+    """Column names for a featurizer with ``worlds`` sampled worlds (``0``: paper B's seven)."""
+    return FEATURE_NAMES + (("saved",) if worlds else ())
+
+
+def check_worlds(worlds: Any, name: str = "worlds") -> int:
+    """Validate a ``worlds`` (or ``roots_per_world``) argument: an integer >= 0."""
+    if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {worlds!r}")
+    return worlds
+
+
+def worlds_key(false_ids: Sequence[int], worlds_seed: int) -> int:
+    """Hash key of the ``saved`` feature's worlds: a pure function of sorted ``S_F`` and the seed.
+
+    A splitmix64-style mix of the ids, so two problems with different ``S_F`` see unrelated
+    worlds, and the same problem always sees the same ones.
+    """
+    x = (int(worlds_seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF
+    for v in sorted(int(i) for i in false_ids):
+        x = (x ^ (v + 0x9E3779B97F4A7C15 + (x << 6) + (x >> 2))) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 31
+    return x & _MASK62
+
 
 @dataclass
 class _FalseContext:
@@ -76,6 +116,12 @@ class _FalseContext:
     weight: torch.Tensor  # [n] float64, 0 outside the ball
     candidates: torch.Tensor  # [C] ball minus S_F, sorted
     feats: torch.Tensor  # [3] float64
+    # the ``saved`` feature's sketch (worlds > 0): set of each entry, node -> entries index
+    set_of_entry: torch.Tensor | None = None  # [P] set index of each sketch entry
+    inv_ptr: torch.Tensor | None = None  # [n + 1]: node v's entries are inv_sets[inv_ptr[v]:...]
+    inv_sets: torch.Tensor | None = None  # [P] set indices, grouped by node
+    num_sets: int = 0
+    set_weight: torch.Tensor | None = None  # [num_sets] blocked influence per covered set
 
 
 def _expand(rowptr: torch.Tensor, col: torch.Tensor, nodes: torch.Tensor, arcs: bool = False):
@@ -104,10 +150,16 @@ class NIEFeaturizer:
         weight_rule: ``"alg1"`` (paper B's Alg. 1, default) or ``"edge"`` (per-arc weights,
             see the module docstring).
         dtype: dtype of the returned features (computed in float64).
+        worlds: sampled worlds of the eighth feature ``saved`` (module docstring); ``0``
+            (default): paper B's seven features.
+        worlds_seed: seed of those worlds (:func:`worlds_key`).
+        roots_per_world: ``0`` (every node the false cascade reaches roots a set) or ``r``
+            sampled roots per world (importance-sampled, see
+            :func:`~influence_gpu.rr.blocking.sample_blocking_world_sketch`).
 
     Raises:
-        ValueError: ``h < 1``, an unknown ``weight_rule``, or ``stats`` belongs to another
-            graph.
+        ValueError: ``h < 1``, an unknown ``weight_rule``, ``worlds < 0``, or ``stats``
+            belongs to another graph.
     """
 
     def __init__(
@@ -118,10 +170,17 @@ class NIEFeaturizer:
         *,
         weight_rule: str = "alg1",
         dtype: torch.dtype = torch.float32,
+        worlds: int = 0,
+        worlds_seed: int = 0,
+        roots_per_world: int = 0,
     ) -> None:
         if isinstance(h, bool) or not isinstance(h, int) or h < 1:
             raise ValueError(f"h must be an integer >= 1, got {h!r}")
         self.weight_rule = check_weight_rule(weight_rule)
+        self.worlds = check_worlds(worlds)
+        self.worlds_seed = int(worlds_seed)
+        self.roots_per_world = check_worlds(roots_per_world, "roots_per_world")
+        self.num_features = len(feature_names(self.worlds))
         if stats is None:
             stats = compute_statistics(graph)
         elif stats.num_nodes != graph.num_nodes or stats.graph_hash != graph.content_hash():
@@ -210,7 +269,50 @@ class NIEFeaturizer:
         nb, st = self._nbhd_struct(f.new_zeros(f.numel()), f, 1)
         feats = torch.stack([nb[0], self.closeness[f].sum(), st[0]])
         self._ctx = _FalseContext(key, f, dist, weight, candidates, feats)
+        if self.worlds:
+            self._add_sketch(self._ctx)
         return self._ctx
+
+    def _add_sketch(self, ctx: _FalseContext) -> None:
+        """The ``saved`` feature's world sketch of ``S_F`` and its node -> sets index."""
+        sk = sample_blocking_world_sketch(
+            self.graph, ctx.ids, self.worlds, key=worlds_key(ctx.key, self.worlds_seed),
+            roots_per_world=self.roots_per_world,
+        )
+        dev = self.graph.device
+        nodes = sk.nodes.to(dev)
+        sizes = (sk.ptr[1:] - sk.ptr[:-1]).to(dev)
+        ctx.set_of_entry = torch.repeat_interleave(torch.arange(sk.num_sets, device=dev), sizes)
+        order = torch.argsort(nodes, stable=True)
+        ctx.inv_sets = ctx.set_of_entry[order]
+        ctx.inv_ptr = torch.zeros(self.num_nodes + 1, dtype=torch.long, device=dev)
+        ctx.inv_ptr[1:] = torch.cumsum(torch.bincount(nodes, minlength=self.num_nodes), 0)
+        ctx.num_sets = sk.num_sets
+        w = (torch.ones(sk.num_sets, dtype=torch.float64) if sk.set_weights is None
+             else sk.set_weights.double())
+        ctx.set_weight = (w * sk.weight).to(dev)
+
+    def _sets_hit(self, ctx: _FalseContext, owner: torch.Tensor, nodes: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(owner, sketch set) pairs of every set some node of an owner's group lies in."""
+        start = ctx.inv_ptr[nodes]
+        deg = ctx.inv_ptr[nodes + 1] - start
+        rep = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), deg)
+        if rep.numel() == 0:
+            return rep, rep.clone()
+        offs = torch.arange(rep.numel(), device=nodes.device) - (torch.cumsum(deg, 0) - deg)[rep]
+        return owner[rep], ctx.inv_sets[start[rep] + offs]
+
+    def _saved(self, ctx: _FalseContext, owner: torch.Tensor, nodes: torch.Tensor,
+               num: int) -> torch.Tensor:
+        """``[num]`` sampled-world blocked influence of each group (sets given as pairs)."""
+        o, s = self._sets_hit(ctx, owner, nodes)
+        out = torch.zeros(num, dtype=torch.float64, device=nodes.device)
+        if o.numel():
+            width = max(ctx.num_sets, 1)
+            pair = torch.unique(o * width + s)
+            out.index_add_(0, pair // width, ctx.set_weight[pair % width])
+        return out
 
     def candidates(self, false_seeds: torch.Tensor) -> torch.Tensor:
         r"""Nodes within ``h`` hops of ``S_F``, minus ``S_F`` (NIE-CELF's default candidates).
@@ -321,14 +423,15 @@ class NIEFeaturizer:
                 empty; sets may differ in size).
 
         Returns:
-            ``[S, 7]`` features in the order of :data:`FEATURE_NAMES`.
+            ``[S, F]`` features in the order of :func:`feature_names` (``F = 7``, or 8 with
+            ``worlds``).
 
         Raises:
             ValueError: bad ids, duplicates, or a truth set overlapping ``S_F``.
             TypeError: non-integer ids, or ``true_sets`` not a sequence.
 
         Shapes:
-            ``false_seeds [k_F]``, ``true_sets[i] [k_i]``; output ``[len(true_sets), 7]``.
+            ``false_seeds [k_F]``, ``true_sets[i] [k_i]``; output ``[len(true_sets), F]``.
         """
         if isinstance(true_sets, torch.Tensor) and true_sets.dim() == 2:
             true_sets = list(true_sets)
@@ -345,7 +448,7 @@ class NIEFeaturizer:
         sets = [self._set(t, f"true_sets[{i}]", fmask) for i, t in enumerate(true_sets)]
         num = len(sets)
         if num == 0:
-            return torch.zeros(0, 7, dtype=self.dtype, device=dev)
+            return torch.zeros(0, self.num_features, dtype=self.dtype, device=dev)
         sizes = torch.tensor([t.numel() for t in sets], dtype=torch.long, device=dev)
         owner = torch.repeat_interleave(torch.arange(num, device=dev), sizes)
         nodes = torch.cat(sets)
@@ -353,9 +456,11 @@ class NIEFeaturizer:
         loc = torch.zeros(num, dtype=torch.float64, device=dev)
         loc.index_add_(0, owner, self.closeness[nodes])
         inter = self._interrelation(ctx, owner, nodes, num)
-        out = torch.empty(num, 7, dtype=torch.float64, device=dev)
+        out = torch.empty(num, self.num_features, dtype=torch.float64, device=dev)
         out[:, :3] = ctx.feats
         out[:, 3], out[:, 4], out[:, 5], out[:, 6] = nb, loc, st, inter
+        if self.worlds:
+            out[:, 7] = self._saved(ctx, owner, nodes, num)
         return out.to(self.dtype)
 
     def features_with_candidates(
@@ -368,7 +473,8 @@ class NIEFeaturizer:
         are computed from the base set: ``N(S_T ∪ {v})`` adds the out-neighbours of ``v``
         outside ``N(S_T) ∪ S_T`` and drops ``v``; ``d(S_T ∪ {v}, x) = min(d(S_T, x), d(v, x))``,
         so ``I`` gains ``w(x)`` for each ball node ``x`` not yet protected with
-        ``d(v, x) < d(S_F, x)`` (a depth ``h - 1`` BFS from every candidate, batched).
+        ``d(v, x) < d(S_F, x)`` (a depth ``h - 1`` BFS from every candidate, batched);
+        ``saved`` gains the sketch sets that hold ``v`` and that ``S_T`` leaves uncovered.
 
         Args:
             false_seeds: ``[k_F]`` internal ids of ``S_F``.
@@ -376,13 +482,13 @@ class NIEFeaturizer:
             candidates: ``[C]`` node ids not in ``S_F`` (e.g. :meth:`candidates`).
 
         Returns:
-            ``[C, 7]`` features in the order of :data:`FEATURE_NAMES`.
+            ``[C, F]`` features in the order of :func:`feature_names`.
 
         Raises:
             ValueError: bad ids, or ``base_true`` / ``candidates`` overlapping ``S_F``.
 
         Shapes:
-            ``false_seeds [k_F]``, ``base_true [k_T]``, ``candidates [C]``; output ``[C, 7]``.
+            ``false_seeds [k_F]``, ``base_true [k_T]``, ``candidates [C]``; output ``[C, F]``.
         """
         ctx = self._context(false_seeds)
         n, dev = self.num_nodes, self.graph.device
@@ -395,7 +501,7 @@ class NIEFeaturizer:
             raise ValueError(f"candidates contains node {bad}, which is a false seed")
         num = cand.numel()
         if num == 0:
-            return torch.zeros(0, 7, dtype=self.dtype, device=dev)
+            return torch.zeros(0, self.num_features, dtype=self.dtype, device=dev)
         in_t = torch.zeros(n, dtype=torch.bool, device=dev)
         in_t[base] = True
         nbr = torch.zeros(n, dtype=torch.bool, device=dev)  # N(S_T)
@@ -422,9 +528,18 @@ class NIEFeaturizer:
         inter = base_inter + self._interrelation(
             ctx, torch.arange(num, device=dev), cand, num, exclude=protected
         )
-        out = torch.empty(num, 7, dtype=torch.float64, device=dev)
+        out = torch.empty(num, self.num_features, dtype=torch.float64, device=dev)
         out[:, :3] = ctx.feats
         out[:, 3], out[:, 4], out[:, 5], out[:, 6] = nb, loc, st, inter
+        if self.worlds:
+            covered = torch.zeros(ctx.num_sets, dtype=torch.bool, device=dev)
+            _, hit = self._sets_hit(ctx, torch.zeros_like(base), base)
+            covered[hit] = True
+            base_saved = ctx.set_weight[covered].sum()
+            o, s = self._sets_hit(ctx, torch.arange(num, device=dev), cand)
+            gain = torch.zeros(num, dtype=torch.float64, device=dev)
+            gain.index_add_(0, o, torch.where(covered[s], 0.0, ctx.set_weight[s]))
+            out[:, 7] = base_saved + torch.where(in_t[cand], 0.0, gain)
         return out.to(self.dtype)
 
 

@@ -42,7 +42,12 @@ from influence_gpu.diffusion._runs import gather_runs, resolve_shard, shard_rang
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.neighbourhoods import hop_neighbourhood
 from influence_gpu.graph.statistics import NodeStatistics
-from influence_gpu.nie.features import NIEFeaturizer, check_weight_rule
+from influence_gpu.nie.features import (
+    NIEFeaturizer,
+    check_weight_rule,
+    check_worlds,
+    feature_names,
+)
 from influence_gpu.typing import DeviceLike
 
 __all__ = [
@@ -249,7 +254,7 @@ def unpack_instances(packed: dict[str, torch.Tensor]) -> list[Instance]:
 def _config(
     num_instances: int, num_samples: int, seed: int, x: float, shape: float, scale: float, h: int,
     local_fraction: float = 0.0, local_degree_power: float = 1.0, local_h: int | None = None,
-    weight_rule: str = "alg1",
+    weight_rule: str = "alg1", worlds: int = 0, worlds_seed: int = 0, roots_per_world: int = 0,
 ) -> dict[str, Any]:
     return {
         "local_fraction": float(local_fraction),
@@ -263,7 +268,14 @@ def _config(
         "scale": float(scale),
         "h": int(h),
         "weight_rule": check_weight_rule(weight_rule),
+        "worlds": check_worlds(worlds),
+        "worlds_seed": int(worlds_seed),
+        "roots_per_world": check_worlds(roots_per_world, "roots_per_world"),
     }
+
+
+def _num_features(config: dict[str, Any]) -> int:
+    return len(feature_names(int(config.get("worlds", 0))))
 
 
 def load_training_set(
@@ -284,7 +296,7 @@ def load_training_set(
     Returns:
         The stored dict: ``version``, ``graph_hash``, ``config``, ``instances`` (packed, see
         :func:`pack_instances`), ``local [I]`` (bool: ``S_T`` drawn from ``N_h(S_F)``),
-        ``keys [I]``, ``features [I, 7]`` float32, ``labels [I]``
+        ``keys [I]``, ``features [I, F]`` float32 (``F`` = 7, or 8 with ``worlds``), ``labels [I]``
         float32, ``num_done`` (rows filled so far) and ``complete``.
 
     Raises:
@@ -304,8 +316,11 @@ def load_training_set(
     _check_state_layout(state, path)
     # files written before local_h was recorded drew their local S_T from the h-ball
     state["config"].setdefault("local_h", state["config"].get("h"))
-    # files written before weight_rule was recorded used paper B's Alg. 1
+    # files written before weight_rule / worlds were recorded: paper B's Alg. 1, 7 features
     state["config"].setdefault("weight_rule", "alg1")
+    state["config"].setdefault("worlds", 0)
+    state["config"].setdefault("worlds_seed", 0)
+    state["config"].setdefault("roots_per_world", 0)
     if graph is not None and state["graph_hash"] != graph.content_hash():
         raise ValueError(
             f"{path}: built on another graph (graph_hash {state['graph_hash'][:12]}..., "
@@ -352,7 +367,9 @@ def _check_state_layout(state: dict[str, Any], path: Path) -> None:
     if not isinstance(state["graph_hash"], str):
         raise bad("graph_hash is not a string")
     total = config["num_instances"]
-    for name, dtype, shape in (("keys", None, (total,)), ("features", torch.float32, (total, 7)),
+    width = _num_features(config)
+    for name, dtype, shape in (("keys", None, (total,)),
+                               ("features", torch.float32, (total, width)),
                                ("labels", torch.float32, (total,))):
         t = state[name]
         if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or (
@@ -403,6 +420,9 @@ def build_training_set(
     local_degree_power: float = 1.0,
     local_h: int | None = None,
     weight_rule: str = "alg1",
+    worlds: int = 0,
+    worlds_seed: int = 0,
+    roots_per_world: int = 0,
     chunk_size: int = 64,
     resume: bool = True,
     progress: bool = True,
@@ -435,6 +455,12 @@ def build_training_set(
             the same instances and labels (:func:`refeaturize_training_set`).
         weight_rule: weights of the interrelation feature, ``"alg1"`` (paper B) or ``"edge"``
             (see :mod:`influence_gpu.nie.features`); like ``h`` it changes features only.
+        worlds: sampled worlds of the eighth feature ``saved`` (``0``: paper B's seven;
+            :mod:`influence_gpu.nie.features`); features only, its worlds independent of the
+            labels' (they come from ``worlds_seed`` and ``S_F``).
+        worlds_seed: seed of those worlds.
+        roots_per_world: ``0`` (every reached node) or ``r`` sampled roots per world of that
+            feature's sketch.
         chunk_size: instances per saved chunk.
         resume: continue a partial file at ``path`` (its graph hash and config must match);
             ``False`` starts afresh and overwrites it.
@@ -459,7 +485,9 @@ def build_training_set(
     path = Path(path)
     rank, world = resolve_shard(shard)
     config = _config(num_instances, num_samples, seed, x, shape, scale, h, local_fraction,
-                     local_degree_power, local_h, weight_rule)
+                     local_degree_power, local_h, weight_rule, worlds, worlds_seed,
+                     roots_per_world)
+    width = _num_features(config)
     graph_hash = graph.content_hash()
     if resume and path.exists():
         state = load_training_set(path, graph, config=config)
@@ -478,7 +506,7 @@ def build_training_set(
             "instances": pack_instances(instances),
             "local": local,
             "keys": keys,
-            "features": torch.zeros(num_instances, 7, dtype=torch.float32),
+            "features": torch.zeros(num_instances, width, dtype=torch.float32),
             "labels": torch.zeros(num_instances, dtype=torch.float32),
             "num_done": 0,
             "complete": False,
@@ -489,7 +517,8 @@ def build_training_set(
     if state["complete"]:
         return state
     g = graph.to(device) if device is not None else graph
-    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule)
+    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule, worlds=worlds,
+                               worlds_seed=worlds_seed, roots_per_world=roots_per_world)
     instances = unpack_instances(state["instances"])
     bar = None
     if progress:
@@ -502,7 +531,7 @@ def build_training_set(
             b = min(a + chunk_size, num_instances)
             off, cnt = shard_range(b - a, rank, world)  # this rank's share of the chunk
             mine = instances[a + off : a + off + cnt]
-            feats = torch.zeros(cnt, 7, dtype=torch.float32)
+            feats = torch.zeros(cnt, width, dtype=torch.float32)
             labels = torch.zeros(cnt, dtype=torch.float64)
             if cnt:
                 feats = torch.stack([
@@ -532,14 +561,18 @@ def refeaturize_training_set(
     h: int,
     *,
     weight_rule: str | None = None,
+    worlds: int | None = None,
+    worlds_seed: int | None = None,
+    roots_per_world: int | None = None,
     stats: NodeStatistics | None = None,
     device: DeviceLike = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Copy a complete training set with its features recomputed for another ``h`` / weight rule.
+    """Copy a complete training set with its features recomputed (``h``, weight rule, worlds).
 
-    Labels and instances do not depend on ``h`` or ``weight_rule`` (they only enter the
-    interrelation feature), so this gives the file that :func:`build_training_set` would write
-    with them and the source's ``local_h``, without simulating again.
+    Labels and instances do not depend on ``h``, ``weight_rule`` or ``worlds`` (they only enter
+    the features), so this gives the file that :func:`build_training_set` would write with them
+    and the source's ``local_h``, without labelling again.
 
     Args:
         graph: the graph the source was built on.
@@ -547,8 +580,13 @@ def refeaturize_training_set(
         path: the output file.
         h: the new hop radius (``>= 1``).
         weight_rule: the new weight rule (default: the source's).
+        worlds: the new number of sampled worlds of the ``saved`` feature (default: the
+            source's).
+        worlds_seed: their seed (default: the source's).
+        roots_per_world: sampled roots per world of their sketch (default: the source's).
         stats: precomputed statistics (default: computed / read from the disk cache).
         device: where to featurize (default: the graph's device).
+        progress: tqdm bar.
 
     Returns:
         The new state dict.
@@ -561,14 +599,28 @@ def refeaturize_training_set(
     state = load_training_set(source, graph, require_complete=True)
     if weight_rule is None:
         weight_rule = state["config"]["weight_rule"]
+    worlds = check_worlds(state["config"]["worlds"] if worlds is None else worlds)
+    if worlds_seed is None:
+        worlds_seed = state["config"]["worlds_seed"]
+    if roots_per_world is None:
+        roots_per_world = state["config"]["roots_per_world"]
     g = graph.to(device) if device is not None else graph
-    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule)
+    featurizer = NIEFeaturizer(g, stats, h=h, weight_rule=weight_rule, worlds=worlds,
+                               worlds_seed=int(worlds_seed), roots_per_world=roots_per_world)
+    instances = unpack_instances(state["instances"])
+    if progress:
+        from tqdm.auto import tqdm
+
+        instances = tqdm(instances, desc="NIE features", unit="inst")
     feats = [featurizer.features(f.to(g.device), [t.to(g.device)])[0].cpu()
-             for f, t in unpack_instances(state["instances"])]
+             for f, t in instances]
     config = dict(state["config"])
     config.setdefault("local_h", config["h"])
     config["h"] = int(h)
     config["weight_rule"] = weight_rule
+    config["worlds"] = worlds
+    config["worlds_seed"] = int(worlds_seed)
+    config["roots_per_world"] = int(roots_per_world)
     state = {**state, "config": config, "features": torch.stack(feats).float()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

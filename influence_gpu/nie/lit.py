@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from torchmetrics import MeanSquaredError, R2Score
 
-from influence_gpu.nie.estimator import NUM_FEATURES, build_nie_net
-from influence_gpu.nie.features import check_weight_rule
+from influence_gpu.nie.estimator import build_nie_net
+from influence_gpu.nie.features import check_weight_rule, check_worlds, feature_names
 
 __all__ = ["NIELitModule"]
 
@@ -36,39 +36,64 @@ class NIELitModule(L.LightningModule):
 
     Args:
         optimizer: partial of a torch optimizer (``params`` missing); default Adam, lr 0.05.
-        in_features: number of features (7).
+        in_features: number of features (``None``: 7, or 8 with ``worlds``).
         hidden_dims: hidden layer sizes (paper: ``[128, 128]``).
         scheduler: optional partial of an LR scheduler (``optimizer`` missing).
         graph_hash: ``DiffusionGraph.content_hash()`` of the training graph (saved in checkpoints).
         h: hop radius of the features the model was trained on (saved in checkpoints).
         weight_rule: interrelation weight rule of those features, ``"alg1"`` (paper B) or
             ``"edge"`` (saved in checkpoints; see :mod:`influence_gpu.nie.features`).
+        worlds: sampled worlds of the ``saved`` feature the model was trained with (``0``:
+            paper B's seven features; saved in checkpoints).
+        worlds_seed: seed of those worlds (saved in checkpoints).
+        roots_per_world: sampled roots per world of their sketch (saved in checkpoints).
+        residual: learn the label minus the ``saved`` feature and predict ``saved`` plus the
+            correction (:class:`~influence_gpu.nie.estimator.NIEMLP`; needs ``worlds``).
         num_members: MLPs averaged (1: the paper's single MLP; more: an
             :class:`~influence_gpu.nie.estimator.NIEEnsemble` whose members are trained on the
             same batches, the loss being their mean MSE).
 
     Raises:
         RuntimeError: ``fit`` without a fitted scaler.
-        ValueError: an unknown ``weight_rule`` or ``num_members < 1``.
+        ValueError: an unknown ``weight_rule``, ``num_members < 1``, or ``in_features`` not the
+            number of features ``worlds`` gives.
     """
 
     def __init__(
         self,
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
-        in_features: int = NUM_FEATURES,
+        in_features: int | None = None,
         hidden_dims: Sequence[int] = (128, 128),
         scheduler: Callable[..., Any] | None = None,
         graph_hash: str | None = None,
         h: int = 2,
         weight_rule: str = "alg1",
         num_members: int = 1,
+        worlds: int = 0,
+        worlds_seed: int = 0,
+        roots_per_world: int = 0,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         # the optimizer / scheduler partials are not saved (a checkpoint is for inference)
         self.save_hyperparameters(logger=False, ignore=["optimizer", "scheduler"])
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.net = build_nie_net(in_features, list(hidden_dims), num_members)
+        self.worlds = check_worlds(worlds)
+        self.worlds_seed = int(worlds_seed)
+        self.roots_per_world = check_worlds(roots_per_world, "roots_per_world")
+        if residual and not self.worlds:
+            raise ValueError("residual=True needs the sampled-world feature (worlds > 0)")
+        self.residual = bool(residual)
+        num_features = len(feature_names(self.worlds))
+        if in_features is None:
+            in_features = num_features
+        if int(in_features) != num_features:
+            raise ValueError(
+                f"in_features={in_features} but worlds={worlds} gives {num_features} features"
+            )
+        self.net = build_nie_net(in_features, list(hidden_dims), num_members,
+                                 residual=7 if self.residual else None)
         self.num_members = int(num_members)
         self.graph_hash = graph_hash
         self.h = int(h)
@@ -83,7 +108,7 @@ class NIELitModule(L.LightningModule):
         self.net.fit_scaler(features, labels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Predicted blocked influence ``[B]`` of raw features ``[B, 7]``."""
+        """Predicted blocked influence ``[B]`` of raw features ``[B, F]``."""
         return self.net(x)
 
     def on_fit_start(self) -> None:
@@ -148,6 +173,10 @@ class NIELitModule(L.LightningModule):
             "h": self.h,
             "weight_rule": self.weight_rule,
             "num_members": self.num_members,
+            "worlds": self.worlds,
+            "worlds_seed": self.worlds_seed,
+            "roots_per_world": self.roots_per_world,
+            "residual": 7 if self.residual else None,
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:

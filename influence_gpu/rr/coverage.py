@@ -31,7 +31,8 @@ import torch
 
 from influence_gpu import typing as ig_typing
 
-__all__ = ["MaxCoverageResult", "build_inverted_index", "coverage_greedy", "max_coverage"]
+__all__ = ["MaxCoverageResult", "build_inverted_index", "coverage_greedy", "max_coverage",
+           "weighted_max_coverage"]
 
 
 @dataclass
@@ -256,3 +257,61 @@ def max_coverage(sketch: Any, k: int, candidates: Any = None) -> tuple[list[int]
     """
     res = coverage_greedy(sketch, k, candidates, bound=False)
     return res.ids, res.covered
+
+
+def weighted_max_coverage(sketch: Any, k: int, candidates: Any = None
+                          ) -> tuple[list[int], list[float]]:
+    """Greedy max coverage of a sketch whose sets carry weights (``sketch.set_weights``).
+
+    Each step picks the candidate with the largest total weight of still-uncovered sets that
+    contain it (gains equal to 1e-9 are ties, to the lowest id), as :func:`max_coverage` does
+    with unit weights.
+
+    Args:
+        sketch: an object with ``num_nodes``, ``num_sets``, ``ptr``, ``nodes`` and
+            ``set_weights`` (``[theta]`` float; ``None`` means 1 each).
+        k: number of picks, ``1 <= k <=`` number of candidates.
+        candidates: node ids or a ``[n]`` bool mask (``None``: all nodes).
+
+    Returns:
+        ``(ids, covered)``: the picks in order, and the covered weight after each pick.
+
+    Raises:
+        ValueError: ``k`` out of range, bad candidates.
+    """
+    n = int(sketch.num_nodes)
+    nodes, ptr = sketch.nodes, sketch.ptr
+    dev = nodes.device
+    allowed = _candidate_mask(candidates, n, dev)
+    available = int(allowed.sum())
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= available:
+        raise ValueError(f"k must be between 1 and the number of candidates ({available}), got {k}")
+    w = (torch.ones(sketch.num_sets, dtype=torch.float64, device=dev)
+         if sketch.set_weights is None else sketch.set_weights.to(dev, torch.float64))
+    set_of = torch.repeat_interleave(torch.arange(sketch.num_sets, device=dev),
+                                     ptr[1:] - ptr[:-1])
+    gain = torch.zeros(n, dtype=torch.float64, device=dev).index_add_(0, nodes, w[set_of])
+    covered = torch.zeros(sketch.num_sets, dtype=torch.bool, device=dev)
+    order = torch.argsort(nodes, stable=True)  # entries grouped by node
+    inv_ptr = torch.zeros(n + 1, dtype=torch.long, device=dev)
+    inv_ptr[1:] = torch.cumsum(torch.bincount(nodes, minlength=n), 0)
+    ids: list[int] = []
+    total: list[float] = []
+    acc = 0.0
+    for _ in range(k):
+        # gains rounded to 1e-9 so that float noise from the running updates cannot break a tie
+        g = torch.where(allowed, torch.round(gain * 1e9), float("-inf"))
+        v = int(torch.argmax(g))  # the first maximum: ties to the lowest id
+        ids.append(v)
+        allowed[v] = False
+        sets = set_of[order[inv_ptr[v]:inv_ptr[v + 1]]]
+        sets = sets[~covered[sets]]
+        covered[sets] = True
+        acc += float(w[sets].sum())
+        total.append(acc)
+        # entries of the newly covered sets no longer count for their nodes
+        newly = torch.zeros(sketch.num_sets, dtype=torch.bool, device=dev)
+        newly[sets] = True
+        hit = newly[set_of]
+        gain.index_add_(0, nodes[hit], -w[set_of[hit]])
+    return ids, total

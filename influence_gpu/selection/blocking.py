@@ -32,8 +32,8 @@ import torch
 from influence_gpu.diffusion._common import draw_key, make_generator
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
 from influence_gpu.graph.neighbourhoods import hop_neighbourhood
-from influence_gpu.rr.blocking import sample_blocking_rr_sets
-from influence_gpu.rr.coverage import max_coverage
+from influence_gpu.rr.blocking import sample_blocking_rr_sets, sample_blocking_world_sketch
+from influence_gpu.rr.coverage import max_coverage, weighted_max_coverage
 from influence_gpu.selection.base import SelectionResult, Selector, check_ids, check_k, make_result
 from influence_gpu.selection.blocking_baselines import (
     DegreeBlocking,
@@ -198,20 +198,31 @@ class RRCELF(Selector):
     (:func:`~influence_gpu.rr.coverage.max_coverage`; exact gains, ties to the lowest id). The
     objective is ``n / theta * #covered``, an unbiased estimate of ``f(S_T | S_F)``.
 
+    ``num_worlds=W`` (not in paper B) uses the world-rooted sketch instead
+    (:func:`~influence_gpu.rr.blocking.sample_blocking_world_sketch`: the sets of every node the
+    false cascade reaches in ``W`` sampled worlds, objective ``#covered / W``), which stays
+    informative when ``f`` is a tiny share of ``n`` (web-Stanford).
+
     Args:
-        num_sets: RR sets ``theta``.
+        num_sets: RR sets ``theta`` (uniform roots; ignored with ``num_worlds``).
         candidates: ``None`` (``N_h(S_F) - S_F``), ``"all"`` or ids.
         h: hops of the default candidate set.
         time_limit: seconds; a sketch that took longer returns no seeds (``finished=False``).
         key: hash key of the live-edge coins (overrides the generator).
+        num_worlds: ``None`` (uniform roots, paper B's peer) or ``W`` (world-rooted sketch).
+        roots_per_world: with ``num_worlds``: ``0`` (every reached node roots a set) or ``r``
+            sampled roots per world (weighted sets; weighted greedy coverage).
     """
 
     name = "rr_celf"
     blocking = True
 
     def __init__(self, num_sets: int = 20000, candidates: Any = None, h: int = 2,
-                 time_limit: float | None = None, key: int | None = None) -> None:
+                 time_limit: float | None = None, key: int | None = None,
+                 num_worlds: int | None = None, roots_per_world: int = 0) -> None:
         self.num_sets = num_sets
+        self.num_worlds = num_worlds
+        self.roots_per_world = roots_per_world
         self.candidates = candidates
         self.h = h
         self.time_limit = time_limit
@@ -232,15 +243,24 @@ class RRCELF(Selector):
         k = check_k(k)
         f = check_ids(graph, false_seeds, "false_seeds")
         cand = candidate_list(graph, f, self.candidates, self.h)
-        sketch = sample_blocking_rr_sets(graph, f, self.num_sets,
-                                         generator=_generator(generator, graph), key=self.key)
+        gen = _generator(generator, graph)
+        if self.num_worlds is None:
+            sketch = sample_blocking_rr_sets(graph, f, self.num_sets, generator=gen, key=self.key)
+        else:
+            sketch = sample_blocking_world_sketch(graph, f, self.num_worlds, generator=gen,
+                                                  key=self.key,
+                                                  roots_per_world=self.roots_per_world)
         sketch_seconds = time.perf_counter() - t0
-        extra = {"num_candidates": len(cand), "num_sets": self.num_sets,
-                 "sketch_seconds": sketch_seconds, "key": sketch.key}
+        extra = {"num_candidates": len(cand), "num_sets": sketch.num_sets,
+                 "num_worlds": self.num_worlds, "sketch_seconds": sketch_seconds,
+                 "key": sketch.key}
         if self.time_limit is not None and sketch_seconds > self.time_limit:
             return make_result(graph, self.name, [], t0, finished=False, extra=extra)
-        ids, covered = max_coverage(sketch, min(k, len(cand)), candidates=cand)
-        values = [graph.num_nodes * float(c) / sketch.num_sets for c in covered]
+        if sketch.set_weights is None:
+            ids, covered = max_coverage(sketch, min(k, len(cand)), candidates=cand)
+        else:
+            ids, covered = weighted_max_coverage(sketch, min(k, len(cand)), candidates=cand)
+        values = [sketch.weight * float(c) for c in covered]
         now = time.perf_counter() - t0
         res = make_result(graph, self.name, ids, t0, prefix_objective=values,
                           prefix_seconds=[now] * len(ids),

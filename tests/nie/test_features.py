@@ -157,3 +157,47 @@ def test_float32_default_and_device(devices):
     fz = NIEFeaturizer(g, compute_statistics(g, use_cache=False))
     out = fz.features(torch.tensor([0, 1], device=devices), [torch.tensor([4], device=devices)])
     assert out.dtype == torch.float32 and out.device.type == torch.device(devices).type
+
+
+@pytest.mark.parametrize("roots", [0, 4])
+@pytest.mark.parametrize("seed", range(4))
+def test_saved_feature_is_the_world_sketch_estimate(seed, roots):
+    """Column 8 equals the world sketch's estimate, in both paths, and the 7 others are unchanged."""
+    from influence_gpu.nie.features import feature_names, worlds_key
+    from influence_gpu.rr.blocking import sample_blocking_world_sketch
+
+    g = _random_graph(seed, n=50, p=0.06)
+    stats = compute_statistics(g, use_cache=False)
+    plain = NIEFeaturizer(g, stats, h=2, dtype=torch.float64)
+    fz = NIEFeaturizer(g, stats, h=2, dtype=torch.float64, worlds=16, worlds_seed=seed,
+                       roots_per_world=roots)
+    assert fz.num_features == 8 and feature_names(16)[-1] == "saved"
+    f, sets = _random_sets(g.num_nodes, seed)
+    x = fz.features(f, sets)
+    assert torch.equal(x[:, :7], plain.features(f, sets))
+    sk = sample_blocking_world_sketch(g, f, 16, key=worlds_key(f.tolist(), seed),
+                                      roots_per_world=roots)
+    for row, t in zip(x, sets, strict=True):
+        assert row[7].item() == pytest.approx(sk.estimate(t), abs=1e-12)
+    assert x[0, 7] == 0.0  # the empty truth set saves nothing
+    for base in (sets[0], sets[3]):
+        cand = torch.cat([fz.candidates(f), base])
+        batched = fz.features_with_candidates(f, base, cand)
+        single = torch.cat(
+            [fz.features(f, [torch.unique(torch.cat([base, v.view(1)]))]) for v in cand]
+        )
+        assert torch.allclose(batched, single, rtol=1e-12, atol=1e-12)
+    # deterministic: the worlds depend on S_F and the seed only
+    again = NIEFeaturizer(g, stats, h=2, dtype=torch.float64, worlds=16, worlds_seed=seed,
+                          roots_per_world=roots)
+    assert torch.equal(again.features(f, sets), x)
+    other = NIEFeaturizer(g, stats, h=2, dtype=torch.float64, worlds=16, worlds_seed=seed + 1,
+                          roots_per_world=roots)
+    assert not torch.equal(other.features(f, sets)[:, 7], x[:, 7])
+
+
+def test_worlds_argument_is_checked():
+    g = _random_graph(0)
+    for bad in (-1, 1.5, True, "8"):
+        with pytest.raises(ValueError, match="worlds must be"):
+            NIEFeaturizer(g, compute_statistics(g, use_cache=False), h=2, worlds=bad)

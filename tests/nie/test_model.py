@@ -87,6 +87,28 @@ def test_mlp_shape_and_scaler():
         net.fit_scaler(torch.zeros(5, 6), torch.zeros(5))
 
 
+def test_residual_mlp_predicts_the_feature_plus_a_correction():
+    torch.manual_seed(0)
+    x = torch.rand(64, 8) * 10
+    y = x[:, 7] * 1.1 + 2.0
+    net = NIEMLP(8, [16], residual=7)
+    net.fit_scaler(x, y)
+    r = y - x[:, 7]
+    assert net.residual_mean == pytest.approx(float(r.mean()))
+    assert net.residual_std == pytest.approx(float(r.std()))
+    with torch.no_grad():
+        z = (x - net.feature_mean) / net.feature_std
+        corr = net.mlp(z).squeeze(-1) * net.residual_std + net.residual_mean
+        assert torch.allclose(net(x), x[:, 7] + corr, atol=1e-5)
+        # the training target's units: forward_standardized is the standardised prediction
+        assert torch.allclose(net.forward_standardized(x) * net.label_std + net.label_mean,
+                              net(x), atol=1e-4)
+    with pytest.raises(ValueError, match="residual must index"):
+        NIEMLP(8, [16], residual=8)
+    with pytest.raises(ValueError, match="needs the sampled-world feature"):
+        NIELitModule(residual=True)
+
+
 def test_fit_without_scaler_refused():
     model = NIELitModule(optimizer=lambda params: torch.optim.SGD(params, lr=0.1))
     with pytest.raises(RuntimeError, match="fit_scaler"):
@@ -240,3 +262,54 @@ def test_ensemble_trains_and_round_trips(trained, tmp_path):
         assert torch.allclose(nie.net(x), model(x))
     f = torch.tensor([0, 1])
     assert nie.predict(f, [torch.tensor([5])]).shape == (1,)
+
+
+def test_worlds_variant_trains_round_trips_and_selects(tmp_path):
+    """The 8-feature NIE (sampled-world feature): file, training, checkpoint and NIE-CELF."""
+    g = _graph(seed=2)
+    dm = NIEDataModule(tmp_path / "train8.pt", graph=g, num_instances=60, num_samples=20,
+                       generation={"progress": False, "worlds": 8, "worlds_seed": 3,
+                                   "roots_per_world": 2},
+                       batch_size=16)
+    dm.prepare_data()
+    dm.setup("fit")
+    assert dm.train_features.shape[1] == 8 and dm.worlds == 8 and dm.worlds_seed == 3
+    with pytest.raises(ValueError, match="in_features=7 but worlds=8"):
+        NIELitModule(in_features=7, worlds=8)
+    model = NIELitModule(optimizer=lambda params: torch.optim.Adam(params, lr=0.01),
+                         graph_hash=g.content_hash(), h=dm.h, worlds=dm.worlds,
+                         worlds_seed=dm.worlds_seed, roots_per_world=dm.roots_per_world,
+                         residual=True)
+    model.fit_scaler(dm.train_features, dm.train_labels)
+    L.seed_everything(0)
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False)
+    trainer.fit(model, datamodule=dm)
+    ckpt = tmp_path / "nie8.ckpt"
+    trainer.save_checkpoint(ckpt)
+    nie = NIE.load(ckpt, g)
+    assert nie.worlds == 8 and nie.worlds_seed == 3 and nie.featurizer.num_features == 8
+    assert nie.roots_per_world == 2 and nie.net.residual == 7
+    x = dm.data_val.tensors[0]
+    model.eval()
+    with torch.no_grad():
+        assert torch.allclose(nie.net(x), model(x))
+    res = NIECELF(nie).select(g, 3, false_seeds=g.index_of(["user0", "user5"]))
+    assert len(res.ids) == 3
+    # the file's features are those of the NIE's featurizer (same worlds)
+    from influence_gpu.nie.instances import load_training_set, unpack_instances
+
+    state = load_training_set(tmp_path / "train8.pt", g)
+    f, t = unpack_instances(state["instances"])[0]
+    assert torch.equal(nie.featurizer.features(f, [t])[0], state["features"][0])
+
+
+def test_rr_celf_world_sketch_picks_the_obvious_blocker():
+    ei = torch.tensor([(0, 1)] + [(1, v) for v in range(2, 10)] + [(10, v) for v in range(11, 23)]).T
+    g = DiffusionGraph.from_edge_index(ei, num_nodes=23, edge_prob=torch.ones(ei.size(1)))
+    from influence_gpu.selection.blocking import RRCELF
+
+    res = RRCELF(num_worlds=4, candidates="all").select(g, 1, false_seeds=[0], generator=0)
+    assert res.ids == [1] and res.objective == 9.0
+    assert res.extra["num_sets"] == 36 and res.extra["num_worlds"] == 4

@@ -97,7 +97,7 @@ def test_rr_sketch_unbiased_against_enumeration(t):
     g = arcs_graph(TINY_N, TINY_ARCS, TINY_P)
     exact = exact_blocked(TINY_N, TINY_ARCS, TINY_P, [0], t)
     theta = 40000
-    sketch = sample_blocking_rr_sets(g, [0], theta, generator=7, chunk_size=4096)
+    sketch = sample_blocking_rr_sets(g, [0], theta, generator=7)
     est = sketch.estimate(t)
     # n * Bernoulli(p) mean over theta sets: 4 standard errors
     p = exact / TINY_N
@@ -107,8 +107,8 @@ def test_rr_sketch_unbiased_against_enumeration(t):
 
 def test_rr_sketch_same_with_any_chunking():
     g = arcs_graph(TINY_N, TINY_ARCS, TINY_P)
-    a = sample_blocking_rr_sets(g, [0], 3000, generator=3, chunk_size=7)
-    b = sample_blocking_rr_sets(g, [0], 3000, generator=3, chunk_size=3000)
+    a = sample_blocking_rr_sets(g, [0], 3000, generator=3, chunk_size=7, backend="torch")
+    b = sample_blocking_rr_sets(g, [0], 3000, generator=3, chunk_size=3000, backend="torch")
     assert torch.equal(a.ptr, b.ptr) and torch.equal(a.nodes, b.nodes)
 
 

@@ -26,6 +26,12 @@ _SIGNATURES = {
     "rr_sample_temporal": (
         [_i64, _p, _p, _p, _p, _p, _p, _i64, _i64, _int, _i64, _i64, _u64, _int, _p], _p
     ),
+    "rr_sample_blocking": ([_i64, _p, _p, _p, _p, _p, _p, _i64, _i64, _u64, _int, _p], _p),
+    "rr_world_sketch": (
+        [_i64, _p, _p, _p, _p, _p, _p, _p, _i64, _i64, _i64, _i64, _u64, _int, _p, _p], _p
+    ),
+    "rr_world_collect": ([_p, _p, _p, _p, _p, _p, _i64], _int),
+    "rr_world_free": ([_p], None),
     "rr_collect": ([_p, _p, _p, _i64, _int], _int),
     "rr_free": ([_p], None),
     "rr_invert": ([_i64, _i64, _p, _p, _p, _p], _int),
@@ -36,7 +42,9 @@ _SIGNATURES = {
 def load_rr_kernel(name: str):
     """Return the entry point ``name`` of ``rr_kernel.cpp`` with its ctypes signature, or ``None``.
 
-    Entry points: ``rr_pack_ic``, ``rr_sample``, ``rr_sample_temporal``, ``rr_collect``,
+    Entry points: ``rr_pack_ic``, ``rr_sample``, ``rr_sample_temporal``, ``rr_sample_blocking``,
+    ``rr_world_sketch``, ``rr_world_collect``, ``rr_world_free``,
+    ``rr_collect``,
     ``rr_free``, ``rr_invert``,
     ``rr_greedy`` (see the C++ file).
 

@@ -1,5 +1,6 @@
 // Native CPU kernels for reverse-reachable (RR) sets: IC reverse searches, LT reverse walks and
-// temporal IC latest-activation searches (rr_sample_temporal),
+// temporal IC latest-activation searches (rr_sample_temporal), blocking RR sets of competitive IC
+// (rr_sample_blocking) and their world-rooted variant (rr_world_sketch),
 // samples spread over OpenMP threads, plus the node -> sets inverted index used by max coverage.
 // Plain C ABI, loaded with ctypes (influence_gpu/rr/_native/__init__.py).
 //
@@ -267,6 +268,234 @@ void* rr_sample_temporal(int64_t n, const int64_t* in_ptr, const int32_t* in_src
     *total = sum;
     return batch;
 }
+
+// Blocking RR sets of influence_gpu/rr/blocking.py, samples start .. start + num_sets - 1 (the
+// roots [num_sets] int64 are drawn by the caller). From roots[i] a reverse BFS level by level over
+// live in-arcs (in-arc position p of w: e = in_eid[p] is live iff
+// hash_uniform(key, start + i, e) < prob[e]); the first level holding a node with
+// is_false[v] != 0 ends the search, and the nodes of the earlier levels, in increasing id, are
+// the set. A search that runs out of nodes first saves nothing (an empty set), as does a false
+// root. Identical, set for set, to the torch path.
+void* rr_sample_blocking(int64_t n, const int64_t* in_ptr, const int32_t* in_src,
+                         const int64_t* in_eid, const double* prob, const uint8_t* is_false,
+                         const int64_t* roots, int64_t num_sets, int64_t start, uint64_t key,
+                         int num_threads, int64_t* total) {
+    if (n < 1 || num_sets < 0) return nullptr;
+    const int nt = threads(num_threads);
+    auto* batch = new Batch();
+    batch->num_sets = num_sets;
+    batch->sizes.assign(num_sets, 0);
+    int64_t* sizes = batch->sizes.data();
+    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
+    batch->blocks.resize(num_blocks);
+#pragma omp parallel num_threads(nt)
+    {
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> queue;
+        uint32_t mark = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t b = 0; b < num_blocks; ++b) {
+            std::vector<int32_t>& out = batch->blocks[b];
+            const int64_t lo = b * kBlock, hi = std::min(num_sets, lo + kBlock);
+            for (int64_t i = lo; i < hi; ++i) {
+                if (++mark == 0) {
+                    std::fill(stamp.begin(), stamp.end(), 0u);
+                    mark = 1;
+                }
+                const uint64_t run = static_cast<uint64_t>(start + i);
+                const int32_t root = static_cast<int32_t>(roots[i]);
+                queue.clear();
+                queue.push_back(root);
+                stamp[root] = mark;
+                size_t level_lo = 0, level_hi = 1;
+                bool hit = false;
+                while (level_lo < level_hi) {
+                    for (size_t q = level_lo; q < level_hi; ++q)
+                        if (is_false[queue[q]]) {
+                            hit = true;
+                            break;
+                        }
+                    if (hit) break;
+                    for (size_t q = level_lo; q < level_hi; ++q) {
+                        const int32_t w = queue[q];
+                        for (int64_t p = in_ptr[w]; p < in_ptr[w + 1]; ++p) {
+                            const int32_t u = in_src[p];
+                            if (stamp[u] == mark) continue;
+                            const int64_t e = in_eid[p];
+                            if (!(static_cast<double>(hash_uniform(key, run,
+                                                                   static_cast<uint64_t>(e))) <
+                                  prob[e]))
+                                continue;
+                            stamp[u] = mark;
+                            queue.push_back(u);
+                        }
+                    }
+                    level_lo = level_hi;
+                    level_hi = queue.size();
+                }
+                if (!hit) continue;  // never met S_F: saves nothing
+                const size_t cut = level_lo;  // levels before the one that met S_F
+                const size_t at = out.size();
+                out.insert(out.end(), queue.begin(), queue.begin() + cut);
+                std::sort(out.begin() + at, out.end());
+                sizes[i] = static_cast<int64_t>(cut);
+            }
+        }
+    }
+    int64_t sum = 0;
+    for (int64_t i = 0; i < num_sets; ++i) sum += sizes[i];
+    *total = sum;
+    return batch;
+}
+
+// World-rooted blocking sketch (influence_gpu/rr/blocking.py, sample_blocking_world_sketch):
+// in world w (coins hash_uniform(key, w, e) < prob[e] on edge e, for worlds start .. start +
+// num_worlds - 1) a forward BFS from S_F gives d_F(v) and the m_w nodes outside S_F it reaches.
+// The roots of world w are, with roots_per_world = 0, every reached node in increasing id (set
+// weight 1); with r = roots_per_world > 0, r nodes drawn with replacement, root j being
+// reached_sorted[(hash64(key, w, 2^64 - 1 - j) >> 1) mod m_w] (set weight m_w / r; a world that
+// reaches nothing has no sets). For each root v a reverse BFS over the same live arcs collects
+// R_w(v) = {u : d(u, v) < d_F(v)} (v included), stored in increasing id. Out-arcs of u are
+// rowptr[u] .. rowptr[u+1] with edge id = position; in-arcs as in rr_sample_blocking.
+struct WorldBatch {
+    std::vector<std::vector<int32_t>> roots;   // per world: the roots v of its sets
+    std::vector<std::vector<int64_t>> sizes;   // per world: |R_w(v)|
+    std::vector<std::vector<int32_t>> nodes;   // per world: the sets, concatenated
+    std::vector<double> weight;                // per world: the weight of each of its sets
+};
+
+void* rr_world_sketch(int64_t n, const int64_t* rowptr, const int64_t* col, const int64_t* in_ptr,
+                      const int32_t* in_src, const int64_t* in_eid, const double* prob,
+                      const int64_t* false_ids, int64_t num_false, int64_t num_worlds,
+                      int64_t roots_per_world, int64_t start, uint64_t key, int num_threads,
+                      int64_t* num_sets, int64_t* total) {
+    if (n < 1 || num_worlds < 0 || roots_per_world < 0) return nullptr;
+    const int nt = threads(num_threads);
+    auto* batch = new WorldBatch();
+    batch->roots.resize(num_worlds);
+    batch->sizes.resize(num_worlds);
+    batch->nodes.resize(num_worlds);
+    batch->weight.assign(num_worlds, 1.0);
+#pragma omp parallel num_threads(nt)
+    {
+        std::vector<int32_t> dist(n, -1);
+        std::vector<uint32_t> stamp(n, 0);
+        std::vector<int32_t> fwd, rev, reached, picks;
+        uint32_t mark = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t w = 0; w < num_worlds; ++w) {
+            const uint64_t run = static_cast<uint64_t>(start + w);
+            fwd.clear();
+            for (int64_t i = 0; i < num_false; ++i) {
+                const int32_t f = static_cast<int32_t>(false_ids[i]);
+                if (dist[f] < 0) {
+                    dist[f] = 0;
+                    fwd.push_back(f);
+                }
+            }
+            for (size_t q = 0; q < fwd.size(); ++q) {
+                const int32_t u = fwd[q];
+                for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
+                    const int32_t v = static_cast<int32_t>(col[e]);
+                    if (dist[v] >= 0) continue;
+                    if (!(static_cast<double>(hash_uniform(key, run, static_cast<uint64_t>(e))) <
+                          prob[e]))
+                        continue;
+                    dist[v] = dist[u] + 1;
+                    fwd.push_back(v);
+                }
+            }
+            reached.clear();
+            for (const int32_t v : fwd)
+                if (dist[v] > 0) reached.push_back(v);
+            std::sort(reached.begin(), reached.end());
+            const int64_t m = static_cast<int64_t>(reached.size());
+            picks.clear();
+            if (roots_per_world == 0) {
+                picks.assign(reached.begin(), reached.end());
+            } else if (m > 0) {
+                for (int64_t j = 0; j < roots_per_world; ++j) {
+                    const uint64_t h = hash64(key, run, ~0ULL - static_cast<uint64_t>(j)) >> 1;
+                    picks.push_back(reached[h % static_cast<uint64_t>(m)]);
+                }
+                batch->weight[w] = static_cast<double>(m) / static_cast<double>(roots_per_world);
+            }
+            auto& roots = batch->roots[w];
+            auto& sizes = batch->sizes[w];
+            auto& out = batch->nodes[w];
+            for (const int32_t v : picks) {
+                const int32_t limit = dist[v] - 1;  // levels 0 .. limit are savers
+                if (++mark == 0) {
+                    std::fill(stamp.begin(), stamp.end(), 0u);
+                    mark = 1;
+                }
+                rev.clear();
+                rev.push_back(v);
+                stamp[v] = mark;
+                size_t lo = 0, hi = 1;
+                for (int32_t level = 0; level < limit && lo < hi; ++level) {
+                    for (size_t q = lo; q < hi; ++q) {
+                        const int32_t x = rev[q];
+                        for (int64_t p = in_ptr[x]; p < in_ptr[x + 1]; ++p) {
+                            const int32_t u = in_src[p];
+                            if (stamp[u] == mark) continue;
+                            const int64_t e = in_eid[p];
+                            if (!(static_cast<double>(
+                                      hash_uniform(key, run, static_cast<uint64_t>(e))) < prob[e]))
+                                continue;
+                            stamp[u] = mark;
+                            rev.push_back(u);
+                        }
+                    }
+                    lo = hi;
+                    hi = rev.size();
+                }
+                std::sort(rev.begin(), rev.end());
+                roots.push_back(v);
+                sizes.push_back(static_cast<int64_t>(rev.size()));
+                out.insert(out.end(), rev.begin(), rev.end());
+            }
+            for (const int32_t v : fwd) dist[v] = -1;
+        }
+    }
+    int64_t sets = 0, sum = 0;
+    for (int64_t w = 0; w < num_worlds; ++w) {
+        sets += static_cast<int64_t>(batch->roots[w].size());
+        sum += static_cast<int64_t>(batch->nodes[w].size());
+    }
+    *num_sets = sets;
+    *total = sum;
+    return batch;
+}
+
+// Copy a world sketch out and free it: ends [num_sets] int64 (running entry counts), nodes
+// [total] int32, world [num_sets] int64 (start + w of each set), root [num_sets] int64, weight
+// [num_sets] float64.
+int rr_world_collect(void* handle, int64_t* ends, int32_t* nodes, int64_t* world, int64_t* root,
+                     double* weight, int64_t start) {
+    auto* batch = static_cast<WorldBatch*>(handle);
+    if (!batch) return 1;
+    int64_t set = 0, entry = 0;
+    for (size_t w = 0; w < batch->roots.size(); ++w) {
+        const auto& r = batch->roots[w];
+        const auto& z = batch->sizes[w];
+        const auto& x = batch->nodes[w];
+        if (!x.empty()) std::memcpy(nodes + entry, x.data(), x.size() * sizeof(int32_t));
+        for (size_t i = 0; i < r.size(); ++i) {
+            entry += z[i];
+            ends[set] = entry;
+            world[set] = start + static_cast<int64_t>(w);
+            root[set] = r[i];
+            weight[set] = batch->weight[w];
+            ++set;
+        }
+    }
+    delete batch;
+    return 0;
+}
+
+// Free a world sketch without copying (error paths).
+void rr_world_free(void* handle) { delete static_cast<WorldBatch*>(handle); }
 
 // Copy a batch's sets, in sample order, into nodes [total] (int32), write the CSR offsets
 // ptr [num_sets] (int64; ptr[i] = base + entries of sets 0..i, the end of set i; may be null),
