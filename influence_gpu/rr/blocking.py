@@ -167,6 +167,19 @@ def _native_sketch(graph: DiffusionGraph, is_false: torch.Tensor, roots: torch.T
                             key=key)
 
 
+def _false_and_key(graph: DiffusionGraph, false_seeds: Any, generator: Any, key: int | None
+                   ) -> tuple[torch.Tensor, torch.Generator, int]:
+    """Checked ``S_F`` ids, the generator, and the hash key (drawn from it when ``None``)."""
+    n, device = graph.num_nodes, graph.device
+    f = torch.as_tensor(false_seeds, dtype=torch.long, device=device).reshape(-1)
+    if f.numel() == 0:
+        raise ValueError("false_seeds must contain at least one node")
+    if int(f.min()) < 0 or int(f.max()) >= n:
+        raise ValueError(f"false_seeds has a node id out of range for num_nodes={n}")
+    gen = generator if isinstance(generator, torch.Generator) else make_generator(generator, device)
+    return f, gen, draw_key(gen) if key is None else int(key)
+
+
 def _check_positive(x: Any, name: str) -> int:
     if isinstance(x, bool) or not isinstance(x, int) or x < 1:
         raise ValueError(f"{name} must be a positive integer, got {x!r}")
@@ -208,13 +221,7 @@ def sample_blocking_rr_sets(
     num_sets = _check_positive(num_sets, "num_sets")
     prob = graph.require_prob()
     n, device = graph.num_nodes, graph.device
-    f = torch.as_tensor(false_seeds, dtype=torch.long, device=device).reshape(-1)
-    if f.numel() == 0:
-        raise ValueError("false_seeds must contain at least one node")
-    if int(f.min()) < 0 or int(f.max()) >= n:
-        raise ValueError(f"false_seeds has a node id out of range for num_nodes={n}")
-    gen = generator if isinstance(generator, torch.Generator) else make_generator(generator, device)
-    key = draw_key(gen) if key is None else int(key)
+    f, gen, key = _false_and_key(graph, false_seeds, generator, key)
     if chunk_size is None:
         chunk_size = max(1, _VISITED_BUDGET // max(n, 1))
     chunk_size = _check_positive(chunk_size, "chunk_size")
@@ -326,14 +333,8 @@ def sample_blocking_world_sketch(
     ):
         raise ValueError(f"roots_per_world must be an integer >= 0, got {roots_per_world!r}")
     prob = graph.require_prob()
-    n, device = graph.num_nodes, graph.device
-    f = torch.as_tensor(false_seeds, dtype=torch.long, device=device).reshape(-1)
-    if f.numel() == 0:
-        raise ValueError("false_seeds must contain at least one node")
-    if int(f.min()) < 0 or int(f.max()) >= n:
-        raise ValueError(f"false_seeds has a node id out of range for num_nodes={n}")
-    gen = generator if isinstance(generator, torch.Generator) else make_generator(generator, device)
-    key = draw_key(gen) if key is None else int(key)
+    device = graph.device
+    f, _, key = _false_and_key(graph, false_seeds, generator, key)
     chosen = choose_backend("blocking world sketch", backend, device, native=_native_world_kernel)
     if chosen == "native":
         return _native_world_sketch(graph, torch.unique(f), num_worlds, roots_per_world, key)

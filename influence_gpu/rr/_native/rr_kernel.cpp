@@ -61,6 +61,15 @@ struct Batch {
     std::vector<std::vector<int32_t>> blocks;  // block b holds samples [b * kBlock, ...)
 };
 
+// A batch for num_sets sets: zero sizes and one output block per kBlock samples.
+inline Batch* new_batch(int64_t num_sets) {
+    auto* batch = new Batch();
+    batch->num_sets = num_sets;
+    batch->sizes.assign(num_sets, 0);
+    batch->blocks.resize((num_sets + kBlock - 1) / kBlock);
+    return batch;
+}
+
 inline int threads(int num_threads) {
 #ifdef _OPENMP
     return num_threads < 1 ? 1 : num_threads;
@@ -94,12 +103,9 @@ void* rr_sample(int model, int64_t n, const int64_t* in_ptr, const InArc* arcs,
     if (n < 1 || num_sets < 0) return nullptr;
     const uint64_t num_edges = static_cast<uint64_t>(in_ptr[n]);
     const int nt = threads(num_threads);
-    auto* batch = new Batch();
-    batch->num_sets = num_sets;
-    batch->sizes.assign(num_sets, 0);
+    auto* batch = new_batch(num_sets);
     int64_t* sizes = batch->sizes.data();
-    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
-    batch->blocks.resize(num_blocks);
+    const int64_t num_blocks = static_cast<int64_t>(batch->blocks.size());
 #pragma omp parallel num_threads(nt)
     {
         std::vector<uint32_t> stamp(n, 0);
@@ -192,12 +198,9 @@ void* rr_sample_temporal(int64_t n, const int64_t* in_ptr, const int32_t* in_src
                          int64_t* total) {
     if (n < 1 || num_sets < 0) return nullptr;
     const int nt = threads(num_threads);
-    auto* batch = new Batch();
-    batch->num_sets = num_sets;
-    batch->sizes.assign(num_sets, 0);
+    auto* batch = new_batch(num_sets);
     int64_t* sizes = batch->sizes.data();
-    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
-    batch->blocks.resize(num_blocks);
+    const int64_t num_blocks = static_cast<int64_t>(batch->blocks.size());
 #pragma omp parallel num_threads(nt)
     {
         std::vector<uint32_t> stamp(n, 0);
@@ -269,6 +272,26 @@ void* rr_sample_temporal(int64_t n, const int64_t* in_ptr, const int32_t* in_src
     return batch;
 }
 
+// Append to queue every in-neighbour u of queue[lo .. hi) not yet stamped whose in-arc is live in
+// sample `run` (edge e live iff hash_uniform(key, run, e) < prob[e]); stamps it. One BFS level.
+inline void expand_live_in_arcs(std::vector<int32_t>& queue, size_t lo, size_t hi,
+                                const int64_t* in_ptr, const int32_t* in_src,
+                                const int64_t* in_eid, const double* prob, uint64_t key,
+                                uint64_t run, std::vector<uint32_t>& stamp, uint32_t mark) {
+    for (size_t q = lo; q < hi; ++q) {
+        const int32_t x = queue[q];
+        for (int64_t p = in_ptr[x]; p < in_ptr[x + 1]; ++p) {
+            const int32_t u = in_src[p];
+            if (stamp[u] == mark) continue;
+            const int64_t e = in_eid[p];
+            if (!(static_cast<double>(hash_uniform(key, run, static_cast<uint64_t>(e))) < prob[e]))
+                continue;
+            stamp[u] = mark;
+            queue.push_back(u);
+        }
+    }
+}
+
 // Blocking RR sets of influence_gpu/rr/blocking.py, samples start .. start + num_sets - 1 (the
 // roots [num_sets] int64 are drawn by the caller). From roots[i] a reverse BFS level by level over
 // live in-arcs (in-arc position p of w: e = in_eid[p] is live iff
@@ -282,12 +305,9 @@ void* rr_sample_blocking(int64_t n, const int64_t* in_ptr, const int32_t* in_src
                          int num_threads, int64_t* total) {
     if (n < 1 || num_sets < 0) return nullptr;
     const int nt = threads(num_threads);
-    auto* batch = new Batch();
-    batch->num_sets = num_sets;
-    batch->sizes.assign(num_sets, 0);
+    auto* batch = new_batch(num_sets);
     int64_t* sizes = batch->sizes.data();
-    const int64_t num_blocks = (num_sets + kBlock - 1) / kBlock;
-    batch->blocks.resize(num_blocks);
+    const int64_t num_blocks = static_cast<int64_t>(batch->blocks.size());
 #pragma omp parallel num_threads(nt)
     {
         std::vector<uint32_t> stamp(n, 0);
@@ -316,20 +336,8 @@ void* rr_sample_blocking(int64_t n, const int64_t* in_ptr, const int32_t* in_src
                             break;
                         }
                     if (hit) break;
-                    for (size_t q = level_lo; q < level_hi; ++q) {
-                        const int32_t w = queue[q];
-                        for (int64_t p = in_ptr[w]; p < in_ptr[w + 1]; ++p) {
-                            const int32_t u = in_src[p];
-                            if (stamp[u] == mark) continue;
-                            const int64_t e = in_eid[p];
-                            if (!(static_cast<double>(hash_uniform(key, run,
-                                                                   static_cast<uint64_t>(e))) <
-                                  prob[e]))
-                                continue;
-                            stamp[u] = mark;
-                            queue.push_back(u);
-                        }
-                    }
+                    expand_live_in_arcs(queue, level_lo, level_hi, in_ptr, in_src, in_eid, prob,
+                                        key, run, stamp, mark);
                     level_lo = level_hi;
                     level_hi = queue.size();
                 }
@@ -434,19 +442,8 @@ void* rr_world_sketch(int64_t n, const int64_t* rowptr, const int64_t* col, cons
                 stamp[v] = mark;
                 size_t lo = 0, hi = 1;
                 for (int32_t level = 0; level < limit && lo < hi; ++level) {
-                    for (size_t q = lo; q < hi; ++q) {
-                        const int32_t x = rev[q];
-                        for (int64_t p = in_ptr[x]; p < in_ptr[x + 1]; ++p) {
-                            const int32_t u = in_src[p];
-                            if (stamp[u] == mark) continue;
-                            const int64_t e = in_eid[p];
-                            if (!(static_cast<double>(
-                                      hash_uniform(key, run, static_cast<uint64_t>(e))) < prob[e]))
-                                continue;
-                            stamp[u] = mark;
-                            rev.push_back(u);
-                        }
-                    }
+                    expand_live_in_arcs(rev, lo, hi, in_ptr, in_src, in_eid, prob, key, run,
+                                        stamp, mark);
                     lo = hi;
                     hi = rev.size();
                 }
