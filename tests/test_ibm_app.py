@@ -86,6 +86,20 @@ def test_evaluate_ibm_writes_records_and_tables(tmp_path, capsys):
     assert [r["seeds"] for r in nie_a] == [r["seeds"] for r in nie_b]
 
 
+def test_nie_variants_compose(tmp_path):
+    paper = make_cfg("evaluate", ["experiment=ibm_email_eu_core", "nie_variant=paper"], tmp_path)
+    assert paper.ibm.data.generation.worlds == 0 and paper.ibm.model.residual is False
+    assert paper.ibm.nie_worlds is None
+    sw = make_cfg("evaluate", ["experiment=ibm_email_eu_core", "nie_variant=sampled_worlds"],
+                  tmp_path)
+    gen = sw.ibm.data.generation
+    assert (gen.worlds, gen.roots_per_world, sw.ibm.model.residual) == (1250, 16, True)
+    assert sw.ibm.nie_worlds == 5000  # not overridden by ibm_base's own keys
+    assert sw.ibm.data.path.endswith("_sw1250r16.pt")
+    # the rest of the experiment is the same
+    assert sw.ibm.data.generation.weight_rule == paper.ibm.data.generation.weight_rule == "edge"
+
+
 def test_evaluate_ibm_unknown_method(tmp_path):
     cfg = make_cfg("evaluate", [*TINY_IBM, "ibm.methods=[nie_celf,magic]"], tmp_path)
     with pytest.raises(ValueError, match="'magic', which has no config under ibm.selectors"):

@@ -145,7 +145,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             nie_info.update(fit_nie(graph.to("cpu"), ibm.model, ibm.data, ibm.trainer, out_dir))
             ckpt = nie_info["ckpt"]
         nie_info["ckpt"] = str(ckpt)
-        return NIE.load(ckpt, graph, stats=stats)
+        nie_worlds = ibm.get("nie_worlds")
+        nie = NIE.load(ckpt, graph, stats=stats,
+                       worlds=None if nie_worlds is None else int(nie_worlds))
+        nie_info["select_worlds"] = nie.worlds
+        return nie
 
     selectors = _selectors(ibm, methods, load_nie)
     problems = draw_ibm_problems(graph, int(ibm.num_problems), x=float(ibm.x),

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from influence_gpu.graph.diffusion_graph import DiffusionGraph
-from influence_gpu.nie.features import NIEFeaturizer
+from influence_gpu.nie.features import NIEFeaturizer, check_worlds
 
 __all__ = ["NUM_FEATURES", "NIEMLP", "NIEEnsemble", "NIE", "build_nie_net"]
 
@@ -258,7 +258,8 @@ class NIE:
 
     @classmethod
     def load(
-        cls, ckpt_path: str | os.PathLike, graph: DiffusionGraph, stats: Any = None
+        cls, ckpt_path: str | os.PathLike, graph: DiffusionGraph, stats: Any = None,
+        worlds: int | None = None,
     ) -> NIE:
         """Load a checkpoint written by :class:`~influence_gpu.nie.lit.NIELitModule` (no Lightning).
 
@@ -266,13 +267,18 @@ class NIE:
             ckpt_path: the ``.ckpt`` file.
             graph: the graph to answer queries on; must be the training graph.
             stats: precomputed per-graph statistics (optional).
+            worlds: sampled worlds of the ``saved`` feature when answering (``None``: the
+                training set's). A model trained with the feature may count it on more worlds
+                than it was trained with: the feature is an unbiased count either way, only
+                less noisy (not in paper B; the ``sampled_worlds`` benchmark variant uses it).
 
         Returns:
             The estimator.
 
         Raises:
-            ValueError: missing / unreadable file, or a checkpoint trained on another graph
-                (content hashes differ).
+            ValueError: missing / unreadable file, a checkpoint trained on another graph
+                (content hashes differ), or ``worlds`` for a model without the ``saved``
+                feature (or ``worlds=0`` for one with it).
         """
         ckpt = _read_checkpoint(ckpt_path)
         want = ckpt.get("graph_hash")
@@ -297,8 +303,17 @@ class NIE:
                 f"({type(err).__name__}: {str(err)[:300]})"
             ) from None
         # checkpoints written before weight_rule / worlds were saved: paper B's Alg. 1, 7 features
+        trained_worlds = int(cfg.get("worlds", 0))
+        if worlds is not None:
+            worlds = check_worlds(worlds)
+            if (worlds > 0) != (trained_worlds > 0):
+                raise ValueError(
+                    f"worlds={worlds}: {ckpt_path} was trained with worlds={trained_worlds}; "
+                    "only a model with the saved feature counts it, on any worlds > 0"
+                )
         return cls(net, graph, h=h, stats=stats, weight_rule=cfg.get("weight_rule", "alg1"),
-                   worlds=int(cfg.get("worlds", 0)), worlds_seed=int(cfg.get("worlds_seed", 0)),
+                   worlds=trained_worlds if worlds is None else worlds,
+                   worlds_seed=int(cfg.get("worlds_seed", 0)),
                    roots_per_world=int(cfg.get("roots_per_world", 0)))
 
     @torch.no_grad()

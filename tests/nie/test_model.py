@@ -14,6 +14,7 @@ import torch
 from influence_gpu.graph import DiffusionGraph, assign_probabilities, erdos_renyi
 from influence_gpu.nie.datamodule import NIEDataModule
 from influence_gpu.nie.estimator import NIE, NIEMLP
+from influence_gpu.nie.features import NIEFeaturizer
 from influence_gpu.nie.lit import NIELitModule
 from influence_gpu.selection.blocking import NIECELF
 
@@ -303,6 +304,17 @@ def test_worlds_variant_trains_round_trips_and_selects(tmp_path):
     state = load_training_set(tmp_path / "train8.pt", g)
     f, t = unpack_instances(state["instances"])[0]
     assert torch.equal(nie.featurizer.features(f, [t])[0], state["features"][0])
+    # more worlds when answering: only the saved column changes, and it is that featurizer's
+    more = NIE.load(ckpt, g, worlds=64)
+    assert more.worlds == 64 and more.worlds_seed == 3 and more.roots_per_world == 2
+    ref = NIEFeaturizer(g, h=dm.h, weight_rule=dm.weight_rule, worlds=64, worlds_seed=3,
+                        roots_per_world=2).features(f, [t])[0]
+    got = more.featurizer.features(f, [t])[0]
+    assert torch.equal(got, ref) and torch.equal(got[:7], state["features"][0][:7])
+    with pytest.raises(ValueError, match="worlds=0: .*trained with worlds=8"):
+        NIE.load(ckpt, g, worlds=0)
+    with pytest.raises(ValueError, match="worlds must be an integer"):
+        NIE.load(ckpt, g, worlds=-1)
 
 
 def test_rr_celf_world_sketch_picks_the_obvious_blocker():

@@ -17,6 +17,7 @@ from influence_gpu.selection.blocking import (
     DegreeBlocking,
     ProximityBlocking,
     RandomBlocking,
+    paired_differences,
     reestimate,
 )
 from influence_gpu.selection.lazy_greedy import lazy_greedy
@@ -197,3 +198,26 @@ def test_reestimate_matches_estimate_blocked_influence():
             continue
         ref = estimate_blocked_influence(g, f, torch.tensor(s), 300, key=99)
         assert m == pytest.approx(ref.mean) and se == pytest.approx(ref.stderr, rel=1e-6)
+
+
+def test_paired_differences_against_enumeration():
+    g = arcs_graph(TINY_N, TINY_ARCS, TINY_P)
+    f = torch.tensor([0])
+    ref, others = [4], [[5], [4], [1, 6]]
+    n = 4000
+    got = paired_differences(g, f, ref, others, n, key=7)
+    # the same worlds as reestimate: the mean difference is the difference of the means
+    vals = reestimate(g, f, [ref, *others], n, key=7)
+    for (d, se), (v, sv) in zip(got, vals[1:], strict=True):
+        assert d == pytest.approx(vals[0][0] - v, abs=1e-9)
+        # common worlds: the paired stderr is at most the two stderrs added
+        assert se <= vals[0][1] + sv + 1e-12
+    assert got[1] == (0.0, 0.0)  # the reference against itself, world by world
+    # unbiased: within 4 paired standard errors of the exact difference (all 2^10 worlds)
+    exact_ref = exact_blocked(TINY_N, TINY_ARCS, TINY_P, [0], ref)
+    for s, (d, se) in zip(others, got, strict=True):
+        exact = exact_ref - exact_blocked(TINY_N, TINY_ARCS, TINY_P, [0], s)
+        assert abs(d - exact) <= 4 * se + 1e-9, (s, d, exact, se)
+    assert paired_differences(g, f, ref, [], n, key=7) == []
+    with pytest.raises(ValueError, match="true_seeds"):
+        paired_differences(g, f, [99], others, n, key=7)
