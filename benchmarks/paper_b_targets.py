@@ -76,9 +76,12 @@ def paired(metrics: dict[str, Any], num_samples: int, seed: int) -> dict[str, li
     rivals = [m for m in RIVALS if any(r["method"] == m for r in metrics["results"])]
     out: dict[str, list[list[float]]] = {m: [] for m in rivals}
     gen = torch.Generator().manual_seed(seed)
+
+    def ids(labels: list[str]) -> torch.Tensor:  # metrics.json holds labels as strings
+        return graph.index_of([int(x) for x in labels])
+
     for prob in metrics["problems"]:
         p = prob["problem"]
-        ids = lambda labels: graph.index_of([int(x) for x in labels])  # noqa: E731
         diffs = paired_differences(graph, ids(prob["false_seeds"]), ids(by[(p, "nie_celf")]["seeds"]),
                                    [ids(by[(p, m)]["seeds"]) for m in rivals], num_samples,
                                    generator=gen)
