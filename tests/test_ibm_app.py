@@ -100,6 +100,52 @@ def test_nie_variants_compose(tmp_path):
     assert sw.ibm.data.generation.weight_rule == paper.ibm.data.generation.weight_rule == "edge"
 
 
+def test_web_stanford_experiment_composes(tmp_path):
+    cfg = make_cfg("evaluate", ["experiment=ibm_web_stanford"], tmp_path)
+    assert cfg.graph.path == "web-Stanford" and cfg.ibm.x == 0.01
+    gen = cfg.ibm.data.generation
+    assert (gen.x, gen.h, gen.worlds, gen.roots_per_world) == (0.01, 3, 500, 16)
+    assert cfg.ibm.nie_worlds == 2000 and cfg.ibm.model.residual is True
+    assert (cfg.ibm.data.num_instances, cfg.ibm.data.num_samples) == (6000, 1000)
+    paper = make_cfg("evaluate", ["experiment=ibm_web_stanford", "nie_variant=paper"], tmp_path)
+    assert paper.ibm.data.generation.worlds == 0 and paper.ibm.nie_worlds is None
+
+
+@pytest.mark.slow
+def test_web_stanford_end_to_end_reduced(tmp_path, datasets_dir, monkeypatch):
+    """The real graph through the whole pipeline (statistics, labels, training, NIE-CELF), small."""
+    import torch
+
+    from influence_gpu.graph.readers import load_graph
+    from influence_gpu.nie.estimator import NIE
+    from influence_gpu.selection.blocking import NIECELF
+
+    if not (datasets_dir / "snap" / "web-Stanford.txt.gz").is_file():
+        pytest.skip("web-Stanford not in the shared datasets")
+    monkeypatch.setenv("INFLUENCE_GPU_DATA", str(datasets_dir))
+    cfg = make_cfg("evaluate", [
+        "experiment=ibm_web_stanford", "device=cpu", "ibm.num_problems=1",
+        "ibm.methods=[nie_celf,rr_celf,degree]", "ibm.eval_samples=300",
+        "ibm.prefix_eval_samples=50", "ibm.data.num_instances=96", "ibm.data.num_samples=50",
+        "ibm.data.generation.progress=false", "ibm.trainer.max_epochs=2",
+        f"ibm.data.path={tmp_path}/train.pt",
+    ], tmp_path)
+    main(cfg)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["network"] == "web_stanford" and saved["nie"]["select_worlds"] == 2000
+    assert saved["nie"]["worlds"] == 500 and saved["nie"]["h"] == 3
+    (prob,) = saved["problems"]
+    recs = {r["method"]: r for r in saved["results"]}
+    assert recs["nie_celf"]["finished"] and recs["nie_celf"]["num_seeds"] == prob["k"]
+    # the checkpoint answers without Hydra, with the app's choices
+    g = load_graph(datasets_dir / "snap" / "web-Stanford.txt.gz", prob_scheme="weighted_cascade")
+    nie = NIE.load(saved["nie"]["ckpt"], g, worlds=2000)
+    f = g.index_of([int(x) for x in prob["false_seeds"]])
+    res = NIECELF(nie, h=2, batch_size=256).select(g, prob["k"], false_seeds=f)
+    assert [str(s) for s in res.seeds] == recs["nie_celf"]["seeds"]
+    assert torch.isfinite(nie.predict(f, [torch.tensor(res.ids)])).all()
+
+
 def test_evaluate_ibm_unknown_method(tmp_path):
     cfg = make_cfg("evaluate", [*TINY_IBM, "ibm.methods=[nie_celf,magic]"], tmp_path)
     with pytest.raises(ValueError, match="'magic', which has no config under ibm.selectors"):
