@@ -230,6 +230,14 @@ class NIEFeaturizer:
         return u
 
     # ------------------------------------------------------------------------- S_F context
+    def clear_cache(self) -> None:
+        """Forget the cached ``S_F`` context (distances, weights, the ``saved`` sketch).
+
+        Calls with the same ``S_F`` as the previous one reuse it; after this the next call
+        rebuilds it (a cold call, as a new problem sees).
+        """
+        self._ctx = None
+
     def _context(self, false_seeds: Any) -> _FalseContext:
         f = self._set(false_seeds, "false_seeds")
         if f.numel() == 0:

@@ -191,6 +191,9 @@ def test_saved_feature_is_the_world_sketch_estimate(seed, roots):
     again = NIEFeaturizer(g, stats, h=2, dtype=torch.float64, worlds=16, worlds_seed=seed,
                           roots_per_world=roots)
     assert torch.equal(again.features(f, sets), x)
+    ctx = again._ctx
+    again.clear_cache()  # a cold call rebuilds the same context
+    assert torch.equal(again.features(f, sets), x) and again._ctx is not ctx
     other = NIEFeaturizer(g, stats, h=2, dtype=torch.float64, worlds=16, worlds_seed=seed + 1,
                           roots_per_world=roots)
     assert not torch.equal(other.features(f, sets)[:, 7], x[:, 7])
