@@ -350,8 +350,6 @@ def paired_differences(
     Returns:
         ``[(mean difference, stderr)]`` per set of ``true_seed_sets``.
     """
-    if not true_seed_sets:
-        return []
     per_world = _blocked_per_world(graph, false_seeds, [reference, *true_seed_sets], num_samples,
                                    key, generator, memory_budget)
     return _mean_stderr(per_world[:1] - per_world[1:])
