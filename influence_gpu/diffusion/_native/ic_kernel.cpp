@@ -194,6 +194,26 @@ int competitive_false_counts(int64_t n, const int64_t* rowptr, const int32_t* co
         std::vector<uint32_t> stamp(n, 0);
         std::vector<int32_t> cur_f, cur_t, next_f, next_t;
         cur_f.reserve(n); cur_t.reserve(n); next_f.reserve(n); next_t.reserve(n);
+        // one level of a colour: every live out-edge of `cur` to a node no colour holds yet claims
+        // it for `next`; the row of the node kPrefetchDistance places ahead is prefetched
+        auto expand_level = [&](const std::vector<int32_t>& cur, std::vector<int32_t>& next,
+                                uint32_t mark, uint64_t world) {
+            for (size_t i = 0; i < cur.size(); ++i) {
+                if (i + kPrefetchDistance < cur.size()) {
+                    const int64_t ahead = rowptr[cur[i + kPrefetchDistance]];
+                    __builtin_prefetch(&col[ahead]);
+                    __builtin_prefetch(&prob[ahead]);
+                }
+                const int32_t u = cur[i];
+                for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
+                    const int32_t v = col[e];
+                    if (stamp[v] == mark) continue;
+                    if (!(hash_uniform(key, world, static_cast<uint64_t>(e)) < prob[e])) continue;
+                    stamp[v] = mark;
+                    next.push_back(v);
+                }
+            }
+        };
 #pragma omp for schedule(dynamic, 8)
         for (int64_t job = 0; job < total; ++job) {
             const int64_t set = job / num_runs;
@@ -216,22 +236,8 @@ int competitive_false_counts(int64_t n, const int64_t* rowptr, const int32_t* co
             }
             while (!cur_f.empty() || !cur_t.empty()) {
                 next_f.clear(); next_t.clear();
-                for (int32_t u : cur_f)
-                    for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
-                        const int32_t v = col[e];
-                        if (stamp[v] == mark) continue;
-                        if (!(hash_uniform(key, world, static_cast<uint64_t>(e)) < prob[e])) continue;
-                        stamp[v] = mark;
-                        next_f.push_back(v);
-                    }
-                for (int32_t u : cur_t)
-                    for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
-                        const int32_t v = col[e];
-                        if (stamp[v] == mark) continue;
-                        if (!(hash_uniform(key, world, static_cast<uint64_t>(e)) < prob[e])) continue;
-                        stamp[v] = mark;
-                        next_t.push_back(v);
-                    }
+                expand_level(cur_f, next_f, mark, world);  // F first: F wins a tie
+                expand_level(cur_t, next_t, mark, world);
                 false_count += static_cast<int64_t>(next_f.size());
                 std::swap(cur_f, next_f);
                 std::swap(cur_t, next_t);
