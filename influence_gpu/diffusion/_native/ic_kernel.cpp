@@ -34,6 +34,13 @@ static_assert(sizeof(Edge) == 12, "Edge must be packed as three 4-byte fields");
 // of the skip sampler (benchmarks/RESULTS.md, issue 10). Distances 3-4 were best there.
 constexpr int64_t kPrefetchDistance = 4;
 
+// Ask the cache for the first records of row v of a CSR graph with per-arc col / prob arrays.
+inline void prefetch_csr_row(const int64_t* rowptr, const int32_t* col, const float* prob,
+                             int64_t v) {
+    __builtin_prefetch(&col[rowptr[v]]);
+    __builtin_prefetch(&prob[rowptr[v]]);
+}
+
 // The part both samplers share: runs spread over threads, one breadth-first search per run with
 // per-thread visit stamps and queue, seeds counted as active, optional provenance and per-node
 // counts. `make_expander(run)` returns a callable `expand(u, visit)` that calls `visit(v)` for
@@ -167,10 +174,7 @@ int ic_hash_runs(int64_t n, const int64_t* rowptr, const int32_t* col, const flo
                                   visit(col[e]);
                       };
                   },
-                  [=](int32_t v) {
-                      __builtin_prefetch(&col[rowptr[v]]);
-                      __builtin_prefetch(&prob[rowptr[v]]);
-                  });
+                  [=](int32_t v) { prefetch_csr_row(rowptr, col, prob, v); });
 }
 
 // Competitive IC (paper B): number of F-active nodes for every (truth set, world) pair, with
@@ -199,11 +203,8 @@ int competitive_false_counts(int64_t n, const int64_t* rowptr, const int32_t* co
         auto expand_level = [&](const std::vector<int32_t>& cur, std::vector<int32_t>& next,
                                 uint32_t mark, uint64_t world) {
             for (size_t i = 0; i < cur.size(); ++i) {
-                if (i + kPrefetchDistance < cur.size()) {
-                    const int64_t ahead = rowptr[cur[i + kPrefetchDistance]];
-                    __builtin_prefetch(&col[ahead]);
-                    __builtin_prefetch(&prob[ahead]);
-                }
+                if (i + kPrefetchDistance < cur.size())
+                    prefetch_csr_row(rowptr, col, prob, cur[i + kPrefetchDistance]);
                 const int32_t u = cur[i];
                 for (int64_t e = rowptr[u]; e < rowptr[u + 1]; ++e) {
                     const int32_t v = col[e];
